@@ -1,0 +1,111 @@
+"""Asset checks beside the extraction assets: each reads the tables the run just wrote."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from dagster_defs.partitions import windows_of
+from dagster_defs.resources import OrdersApiResource, open_warehouse
+
+
+def window_range(context: dg.AssetCheckExecutionContext) -> dict[str, Any]:
+    windows = windows_of(context)
+    return {"start": min(w.day for w in windows), "end": max(w.day for w in windows)}
+
+
+def build_extraction_checks(
+    partitions_def: dg.PartitionsDefinition[str],
+) -> Sequence[dg.AssetChecksDefinition]:
+    """Checks on the run's windows (partitioned) and on whole tables."""
+
+    @dg.asset_check(asset="orders", partitions_def=partitions_def, blocking=True)
+    def unique_order_ids(
+        context: dg.AssetCheckExecutionContext, orders_api: OrdersApiResource, duckdb: DuckDBResource
+    ) -> dg.AssetCheckResult:
+        """Every order id appears once in orders and its raw rows sit in exactly one window."""
+        with open_warehouse(duckdb, orders_api.timezone) as warehouse:
+            [(duplicate_rows, several_windows)] = warehouse.fetch(
+                "check_duplicate_orders", window_range(context)
+            )
+        return dg.AssetCheckResult(
+            passed=duplicate_rows == 0 and several_windows == 0,
+            severity=dg.AssetCheckSeverity.ERROR
+            if duplicate_rows
+            else dg.AssetCheckSeverity.WARN,
+            metadata={
+                "duplicate_order_rows": int(duplicate_rows),
+                "ids_in_several_windows": int(several_windows),
+            },
+        )
+
+    @dg.asset_check(asset="raw_orders", partitions_def=partitions_def, blocking=True)
+    def window_count_matches_api(
+        context: dg.AssetCheckExecutionContext, orders_api: OrdersApiResource, duckdb: DuckDBResource
+    ) -> dg.AssetCheckResult:
+        """Each window landed as many distinct orders as the API's meta.total said it holds."""
+        with open_warehouse(duckdb, orders_api.timezone) as warehouse:
+            mismatched = warehouse.fetch("check_window_totals", window_range(context))
+        return dg.AssetCheckResult(
+            passed=not mismatched,
+            metadata={
+                "mismatched_windows": len(mismatched),
+                "detail": ", ".join(f"{d}: total {t}, fetched {f}" for d, t, f in mismatched)
+                or "none",
+            },
+        )
+
+    @dg.asset_check(asset="order_items", blocking=True)
+    def items_have_orders(
+        orders_api: OrdersApiResource, duckdb: DuckDBResource
+    ) -> dg.AssetCheckResult:
+        """Every item's order exists in orders."""
+        with open_warehouse(duckdb, orders_api.timezone) as warehouse:
+            [(orphans, missing_orders)] = warehouse.fetch("check_orphan_items")
+        return dg.AssetCheckResult(
+            passed=orphans == 0,
+            metadata={"orphan_items": int(orphans), "missing_orders": int(missing_orders)},
+        )
+
+    @dg.asset_check(asset="orders", partitions_def=partitions_def)
+    def known_status_values(
+        context: dg.AssetCheckExecutionContext, orders_api: OrdersApiResource, duckdb: DuckDBResource
+    ) -> dg.AssetCheckResult:
+        """Warns when orders carry status codes outside the vendor's published lists."""
+        with open_warehouse(duckdb, orders_api.timezone) as warehouse:
+            unknown = warehouse.fetch("check_unknown_statuses", window_range(context))
+        return dg.AssetCheckResult(
+            passed=not unknown,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={
+                "orders_with_unknown_values": sum(int(n) for _, _, n in unknown),
+                "unknown_values": ", ".join(f"{k}={c} ({n})" for k, c, n in unknown) or "none",
+            },
+        )
+
+    @dg.asset_check(asset="order_data_issues", partitions_def=partitions_def)
+    def window_data_issues(
+        context: dg.AssetCheckExecutionContext, orders_api: OrdersApiResource, duckdb: DuckDBResource
+    ) -> dg.AssetCheckResult:
+        """Warns when values in the run's windows could not be parsed."""
+        with open_warehouse(duckdb, orders_api.timezone) as warehouse:
+            issues = warehouse.fetch("check_window_issues", window_range(context))
+        return dg.AssetCheckResult(
+            passed=not issues,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={
+                "issues": sum(int(n) for _, _, n in issues),
+                "by_field": ", ".join(f"{f}/{p}: {n}" for f, p, n in issues) or "none",
+            },
+        )
+
+    return [
+        unique_order_ids,
+        window_count_matches_api,
+        items_have_orders,
+        known_status_values,
+        window_data_issues,
+    ]

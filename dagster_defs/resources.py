@@ -1,0 +1,86 @@
+"""Dagster resources: the FIRST LINE API settings and the DuckDB file."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import dagster as dg
+import duckdb
+from dagster_duckdb import DuckDBResource
+
+from orders_connector.errors import WarehouseBusyError
+from orders_connector.settings import (
+    DEFAULT_DUCKDB_PATH,
+    DEFAULT_TIMEZONE,
+    ApiSettings,
+    AuthScheme,
+    ItemsMode,
+    UpdateMethod,
+    WindowEnd,
+)
+from orders_connector.warehouse import Warehouse
+
+
+class OrdersApiResource(dg.ConfigurableResource):  # type: ignore[type-arg]
+    """Connection settings for one tenant's FIRST LINE Orders API."""
+
+    base_url: str = dg.Field(description="Tenant host, e.g. https://acme.firstline.cc")  # type: ignore[assignment]
+    token: str = dg.Field(description="API token; pass dg.EnvVar('ORDERS_API_TOKEN')")  # type: ignore[assignment]
+    timezone: str = DEFAULT_TIMEZONE
+    auth_scheme: AuthScheme = "bearer"
+    per_page: int = 100
+    max_concurrency: int = 8
+    requests_per_minute: float | None = None
+    max_retries: int = 6
+    timeout_seconds: float = 30.0
+    update_method: UpdateMethod = "put"
+    verify_tls: bool = True
+    allow_insecure_http: bool = False
+    window_end: WindowEnd = "unknown"
+    items_mode: ItemsMode = "auto"
+
+    def settings(self) -> ApiSettings:
+        """Validated client settings (raises ConfigurationError with one clear line)."""
+        return ApiSettings.build(
+            base_url=self.base_url,
+            token=self.token,
+            timezone=self.timezone,
+            auth_scheme=self.auth_scheme,
+            per_page=self.per_page,
+            max_concurrency=self.max_concurrency,
+            requests_per_minute=self.requests_per_minute,
+            max_retries=self.max_retries,
+            timeout_seconds=self.timeout_seconds,
+            update_method=self.update_method,
+            verify_tls=self.verify_tls,
+            allow_insecure_http=self.allow_insecure_http,
+            window_end=self.window_end,
+        )
+
+
+def duckdb_path_from_env() -> str:
+    """`ORDERS_DUCKDB_PATH`, default data/orders.duckdb (relative to the working directory)."""
+    return os.environ.get("ORDERS_DUCKDB_PATH") or DEFAULT_DUCKDB_PATH
+
+
+@contextmanager
+def open_warehouse(duckdb_resource: DuckDBResource, timezone: str) -> Iterator[Warehouse]:
+    """The warehouse on the resource's file, schema ensured; a held lock becomes a clear error."""
+    path = duckdb_resource.database
+    if path not in (":memory:",) and not path.startswith("md:"):
+        parent = os.path.dirname(os.path.abspath(path))
+        os.makedirs(parent, exist_ok=True)
+    try:
+        with duckdb_resource.get_connection() as conn:
+            warehouse = Warehouse.from_connection(conn, timezone=timezone)
+            warehouse.ensure_schema()
+            yield warehouse
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise WarehouseBusyError(
+                f"DuckDB file {path} is held by another process (another sync?); "
+                "it did not let go in time. Wait for it to finish and run again."
+            ) from None
+        raise
