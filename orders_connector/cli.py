@@ -1,0 +1,112 @@
+"""`orders-connector`: the command-line face. It runs the Dagster graph; nothing imports it."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+from orders_connector.errors import OrdersConnectorError
+
+SANDBOX_TOKEN = "sandbox-token"
+log = logging.getLogger("orders_connector")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    setup_logging(args.verbose)
+    command: Callable[[argparse.Namespace], int] = args.command
+    try:
+        return command(args)
+    except OrdersConnectorError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def setup_logging(verbose: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+    log.addHandler(handler)
+    log.setLevel(logging.DEBUG if verbose else logging.INFO)
+    log.propagate = False
+
+
+def iso_date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected YYYY-MM-DD, got {text!r}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="orders-connector",
+        description="FIRST LINE CRM orders into DuckDB, through Dagster.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    sandbox = sub.add_parser("sandbox", help="serve the local FIRST LINE API sandbox")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8765)
+    sandbox.add_argument("--orders", type=int, default=2000)
+    sandbox.add_argument("--start", type=iso_date, default=None, help="first day (default: 30 days ago)")
+    sandbox.add_argument("--end", type=iso_date, default=None, help="last day (default: today)")
+    sandbox.add_argument("--seed", type=int, default=1)
+    sandbox.add_argument("--token", default=SANDBOX_TOKEN)
+    sandbox.add_argument("--latency-ms", type=float, default=0.0)
+    sandbox.add_argument("--rate-limit", type=int, default=None, help="requests per minute")
+    sandbox.set_defaults(command=run_sandbox)
+
+    sync = sub.add_parser("sync", help="materialize day windows through Dagster, checks included")
+    sync.add_argument("--start", type=iso_date, required=True)
+    sync.add_argument("--end", type=iso_date, required=True)
+    sync.add_argument("--db", default=None, help="DuckDB file (default: $ORDERS_DUCKDB_PATH)")
+    sync.set_defaults(command=run_sync)
+
+    demo = sub.add_parser("demo", help="sandbox + 30-day backfill into DuckDB + checks + summary")
+    demo.add_argument("--days", type=int, default=30)
+    demo.add_argument("--orders", type=int, default=2000)
+    demo.add_argument("--db", default=None, help="DuckDB file (default: data/orders.duckdb)")
+    demo.set_defaults(command=run_demo)
+    return parser
+
+
+def run_sandbox(args: argparse.Namespace) -> int:
+    from orders_connector.sandbox import SandboxConfig, serve_forever
+    from orders_connector.settings import DEFAULT_TIMEZONE, zone
+    from orders_connector.windows import today_in
+
+    today = today_in(zone(DEFAULT_TIMEZONE))
+    start = args.start or today - dt.timedelta(days=29)
+    end = args.end or today
+    config = SandboxConfig(
+        orders=args.orders, start=start, end=end, seed=args.seed, token=args.token
+    )
+    config.faults.latency_ms = args.latency_ms
+    config.faults.rate_limit_per_minute = args.rate_limit
+    serve_forever(config, args.host, args.port)
+    return 0
+
+
+def run_sync(args: argparse.Namespace) -> int:
+    from dagster_defs.runner import sync_through_dagster
+
+    return sync_through_dagster(args.start, args.end, db=args.db)
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from dagster_defs.runner import demo
+
+    return demo(days=args.days, orders=args.orders, db=args.db)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
