@@ -60,3 +60,18 @@ STATUS_FIELDS: Final[tuple[StatusField, ...]] = (
 
 # `order_source` has no published list; these are the values seen in the wild.
 KNOWN_ORDER_SOURCES: Final[tuple[str, ...]] = ("cyberbiz",)
+
+# Statuses after which a field is not expected to change any more. An order is "open" (worth
+# re-reading beyond the lookback) while any of its three fields holds a value outside these sets,
+# unknown values included: we cannot know where an unknown value leads, so we keep watching it.
+# - payment: money arrived, went back, or the attempt failed; pending/remitted/refund-in-progress
+#   are open, and so is `cod` (it turns into `paid` on delivery).
+# - fulfillment: the parcel was received, came back, or was never picked up; everything on the
+#   way (including `problem`, which staff resolve) is open.
+# - return: no return, or a return that was refused or completed; any return in flight is open.
+#   A missing return status counts as terminal (no return was ever started).
+TERMINAL_STATUSES: Final[dict[StatusField, frozenset[str]]] = {
+    "financial_status": frozenset({"paid", "failed", "partial_refunded", "refunded"}),
+    "fulfillment_status": frozenset({"received", "returned", "expired"}),
+    "return_status": frozenset({"no_need", "refused", "returned", "partial_return"}),
+}
