@@ -1,0 +1,375 @@
+"""The DuckDB warehouse: lands raw order payloads per day window and normalizes them, running
+only the named files of `sql/` with bound parameters.
+
+One process writes a DuckDB file at a time; opening a file that another process holds is retried
+until `lock_timeout_seconds`, then fails with `WarehouseBusyError`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import tempfile
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any, Final
+
+import duckdb
+
+from orders_connector.enums import STATUS_ENUMS
+from orders_connector.errors import WarehouseBusyError
+from orders_connector.settings import DEFAULT_TIMEZONE, zone
+from orders_connector.sqlfiles import load_sql
+
+# Keys a sync may report for its window; they become the sync_windows columns of the same name.
+STAT_KEYS: Final[tuple[str, ...]] = (
+    "meta_total",
+    "fetched_ids",
+    "orders",
+    "items",
+    "pages",
+    "requests",
+    "retries",
+    "throttled",
+    "drift_rereads",
+    "seconds",
+    "items_source",
+    "open_orders",
+)
+
+NORMALIZE_STEPS: Final[tuple[str, ...]] = (
+    "normalize_stage",
+    "normalize_orders",
+    "normalize_items",
+    "normalize_products",
+    "normalize_status_dims",
+    "normalize_issues",
+    "normalize_history",
+)
+
+_MAX_BIGINT: Final = 2**63 - 1
+_LOCK_MARKERS: Final = ("could not set lock", "conflicting lock")
+_PROBLEM_VALUE_CHARS: Final = 80
+
+
+@dataclass(frozen=True)
+class NormalizeResult:
+    """What one `normalize_windows` call did."""
+
+    orders: int
+    items: int
+    products: int
+    issues: int
+    status_changes: int
+    unknown_status_values: int
+    orders_removed: int = 0
+
+    @classmethod
+    def empty(cls) -> NormalizeResult:
+        return cls(0, 0, 0, 0, 0, 0, 0)
+
+
+Params = Sequence[Any] | Mapping[str, Any]
+
+
+class Warehouse:
+    """A DuckDB file (or `:memory:` / `md:` database) holding the raw and normalized orders."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        timezone: str = DEFAULT_TIMEZONE,
+        lock_timeout_seconds: float = 60.0,
+        read_only: bool = False,
+    ) -> None:
+        zone(timezone)
+        self.path = str(path)
+        self.timezone = timezone
+        self.read_only = read_only
+        self._schema_ready = False
+        self._con = _connect(self.path, read_only=read_only, timeout=lock_timeout_seconds)
+        self._run("session", {})
+
+    @property
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """The underlying connection, for reading (checks, tests)."""
+        return self._con
+
+    def close(self) -> None:
+        self._con.close()
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        mode = "read-only" if self.read_only else "read-write"
+        return f"Warehouse({self.path!r}, {mode}, timezone={self.timezone!r})"
+
+    def ensure_schema(self) -> None:
+        """Create every table (idempotent) and seed the status dims from `enums.py`."""
+        with self._transaction():
+            self._run("ddl", {})
+            self._run("seed_status_dims", _status_seed_params())
+        self._schema_ready = True
+
+    def land_window(
+        self,
+        day: dt.date,
+        payloads: Sequence[Mapping[str, Any]],
+        *,
+        fetched_at: dt.datetime,
+        stats: Mapping[str, Any],
+        rejected: Sequence[tuple[Mapping[str, Any], str]] = (),
+    ) -> int:
+        """Replace the raw rows of window `day` with `payloads`; returns the rows landed.
+
+        Payloads without a usable `id` (and all but the last copy of a repeated id) go to
+        raw_rejected with their reason, as do `rejected`. Everything happens in one transaction:
+        on any error the window keeps its previous rows and sync_windows row.
+        """
+        _require_aware("fetched_at", fetched_at)
+        unknown = sorted(set(stats) - set(STAT_KEYS))
+        if unknown:
+            raise ValueError(f"unknown stats keys {unknown}; expected some of {list(STAT_KEYS)}")
+        self._ensure_schema_once()
+        with tempfile.TemporaryDirectory(prefix="orders-landing-") as tmp:
+            orders_path = Path(tmp) / "orders.ndjson"
+            rejected_path = Path(tmp) / "rejected.ndjson"
+            with orders_path.open("wb") as orders_file, rejected_path.open("wb") as reject_file:
+                landing = _write_landing(day, payloads, rejected, orders_file, reject_file)
+            params: dict[str, Any] = {
+                **dict.fromkeys(STAT_KEYS),
+                "orders": landing.orders,
+                "items": landing.items,
+                **stats,
+                "rejected": landing.rejected,
+                "window_date": day,
+                "fetched_at": fetched_at,
+                "orders_path": str(orders_path),
+                "rejected_path": str(rejected_path),
+            }
+            with self._transaction():
+                self._run("land_window", params)
+        return landing.orders
+
+    def normalize_windows(
+        self,
+        days: Sequence[dt.date],
+        *,
+        observed_at: dt.datetime | None = None,
+        source: str = "sync",
+    ) -> NormalizeResult:
+        """Rebuild orders, items, products, status dims, issues and history for `days`.
+
+        Each order comes from its latest raw row across all windows. `observed_at` stamps the
+        status history rows (default: the fetch time of each order's payload). One transaction;
+        running it again over the same raw rows changes nothing.
+        """
+        if observed_at is not None:
+            _require_aware("observed_at", observed_at)
+        windows = sorted(set(days))
+        if not windows:
+            return NormalizeResult.empty()
+        self._ensure_schema_once()
+        params = {
+            "days": windows,
+            "tz": self.timezone,
+            "observed_at": observed_at,
+            "source": source,
+        }
+        with self._transaction():
+            for step in NORMALIZE_STEPS:
+                self._run(step, params)
+            row = self._run("normalize_result", {}).fetchone()
+            self._run("normalize_cleanup", {})
+        assert row is not None
+        return NormalizeResult(*(int(value) for value in row))
+
+    def execute(self, sql_name: str, params: Params = ()) -> None:
+        """Run `sql/<sql_name>.sql` with bound parameters."""
+        self._run(sql_name, params)
+
+    def fetch(self, sql_name: str, params: Params = ()) -> list[tuple[Any, ...]]:
+        """Run `sql/<sql_name>.sql` and return the rows of its last statement."""
+        return self._run(sql_name, params).fetchall()
+
+    def _ensure_schema_once(self) -> None:
+        if not self._schema_ready:
+            self.ensure_schema()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self._con.begin()
+        try:
+            yield
+        except BaseException:
+            self._con.rollback()
+            raise
+        self._con.commit()
+
+    def _run(self, sql_name: str, params: Params) -> duckdb.DuckDBPyConnection:
+        statements = self._con.extract_statements(load_sql(sql_name))
+        if not statements:
+            raise ValueError(f"sql/{sql_name}.sql holds no statement")
+        if not isinstance(params, Mapping):
+            if len(statements) > 1 and params:
+                raise ValueError(
+                    f"sql/{sql_name}.sql has {len(statements)} statements: bind named parameters"
+                )
+            return self._con.execute(statements[0], params)
+        result = self._con
+        for statement in statements:
+            wanted = statement.named_parameters
+            missing = wanted - params.keys()
+            if missing:
+                raise ValueError(f"sql/{sql_name}.sql needs parameters {sorted(missing)}")
+            bound = {name: params[name] for name in wanted}
+            result = self._con.execute(statement, bound) if bound else self._con.execute(statement)
+        return result
+
+
+@dataclass(frozen=True)
+class _Landing:
+    orders: int
+    items: int
+    rejected: int
+
+
+def _write_landing(
+    day: dt.date,
+    payloads: Sequence[Mapping[str, Any]],
+    rejected: Sequence[tuple[Mapping[str, Any], str]],
+    orders_file: IO[bytes],
+    reject_file: IO[bytes],
+) -> _Landing:
+    """Serialize the window into NDJSON files that DuckDB bulk-loads in one statement each.
+
+    Serializing here (before the transaction) means a payload that is not JSON fails the landing
+    without touching the warehouse. A repeated id keeps its last copy, as the freshest read.
+    """
+    keyed: dict[int, tuple[bytes, int]] = {}
+    reject_lines: list[bytes] = []
+
+    def reject(payload: object, reason: str, where: str) -> None:
+        line = b'{"reason":%s,"payload":%s}\n' % (
+            _json_bytes(reason, where),
+            _json_bytes(payload, where),
+        )
+        reject_lines.append(line)
+
+    for index, payload in enumerate(payloads):
+        where = f"payload #{index} of window {day}"
+        if not isinstance(payload, Mapping):
+            reject(payload, "payload is not a JSON object", where)
+            continue
+        order_id = _usable_id(payload.get("id"))
+        if order_id is None:
+            reject(payload, f"missing or unusable id: {_short(payload.get('id'))}", where)
+            continue
+        text = _json_bytes(payload, where)
+        if order_id in keyed:
+            why = _json_bytes(f"duplicate id {order_id}: a later copy was landed", where)
+            reject_lines.append(b'{"reason":%s,"payload":%s}\n' % (why, keyed[order_id][0]))
+        listed = payload.get("items")
+        keyed[order_id] = (text, len(listed) if isinstance(listed, list) else 0)
+    for order_id, (text, _) in keyed.items():
+        digest = hashlib.md5(text, usedforsecurity=False).hexdigest().encode()
+        orders_file.write(
+            b'{"order_id":%d,"content_hash":"%s","payload":%s}\n' % (order_id, digest, text)
+        )
+    for payload, reason in rejected:
+        reject(payload, reason, f"rejected payload of window {day}")
+    reject_file.writelines(reject_lines)
+    return _Landing(
+        orders=len(keyed),
+        items=sum(count for _, count in keyed.values()),
+        rejected=len(reject_lines),
+    )
+
+
+def _json_bytes(value: object, where: str) -> bytes:
+    try:
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        # Lone surrogates cannot be UTF-8; escaped they are still valid JSON text.
+        return json.dumps(value, separators=(",", ":"), allow_nan=False).encode("ascii")
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{where} cannot be stored as JSON: {exc}") from exc
+
+
+def _usable_id(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        candidate = value
+    elif isinstance(value, float) and value.is_integer():
+        candidate = int(value)
+    elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        candidate = int(value.strip())
+    else:
+        return None
+    return candidate if 0 < candidate <= _MAX_BIGINT else None
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= _PROBLEM_VALUE_CHARS else text[: _PROBLEM_VALUE_CHARS - 3] + "..."
+
+
+def _require_aware(name: str, value: dt.datetime) -> None:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware, got {value.isoformat()}")
+
+
+def _status_seed_params() -> dict[str, list[str]]:
+    prefixes = {
+        "financial_status": "financial",
+        "fulfillment_status": "fulfillment",
+        "return_status": "return",
+    }
+    params: dict[str, list[str]] = {}
+    for field, values in STATUS_ENUMS.items():
+        params[f"{prefixes[field]}_codes"] = list(values)
+        params[f"{prefixes[field]}_labels"] = list(values.values())
+    return params
+
+
+def _is_file_path(path: str) -> bool:
+    return not (path == ":memory:" or path.startswith(":memory:") or path.startswith("md:"))
+
+
+def _connect(path: str, *, read_only: bool, timeout: float) -> duckdb.DuckDBPyConnection:
+    if not _is_file_path(path):
+        return duckdb.connect(path, read_only=read_only)
+    if not read_only:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + timeout
+    pause = 0.05
+    while True:
+        try:
+            return duckdb.connect(path, read_only=read_only)
+        except duckdb.IOException as exc:
+            if not any(marker in str(exc).lower() for marker in _LOCK_MARKERS):
+                raise
+            if time.monotonic() + pause > deadline:
+                raise WarehouseBusyError(
+                    f"DuckDB file {path} is locked by another process and was not released "
+                    f"within {timeout:g}s (stop the other sync or raise the lock timeout)"
+                ) from exc
+            time.sleep(pause)
+            pause = min(pause * 2, 1.0)

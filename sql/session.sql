@@ -1,0 +1,2 @@
+-- Per connection: TIMESTAMPTZ values come back to Python as UTC instants.
+SET TimeZone = 'UTC';
