@@ -47,7 +47,7 @@ NORMALIZE_STEPS: Final[tuple[str, ...]] = (
     "normalize_orders",
     "normalize_items",
     "normalize_products",
-    "normalize_status_dims",
+    "refresh_status_dims",
     "normalize_issues",
     "normalize_history",
 )
@@ -89,11 +89,50 @@ class Warehouse:
         read_only: bool = False,
     ) -> None:
         zone(timezone)
-        self.path = str(path)
+        self._setup(
+            _connect(str(path), read_only=read_only, timeout=lock_timeout_seconds),
+            path=str(path),
+            timezone=timezone,
+            read_only=read_only,
+            owned=True,
+        )
+
+    @classmethod
+    def from_connection(
+        cls,
+        connection: duckdb.DuckDBPyConnection,
+        *,
+        timezone: str = DEFAULT_TIMEZONE,
+        read_only: bool = False,
+    ) -> Warehouse:
+        """A warehouse on a connection someone else opened (and will close), e.g. Dagster's."""
+        zone(timezone)
+        warehouse = cls.__new__(cls)
+        warehouse._setup(
+            connection,
+            path="<borrowed connection>",
+            timezone=timezone,
+            read_only=read_only,
+            owned=False,
+        )
+        return warehouse
+
+    def _setup(
+        self,
+        connection: duckdb.DuckDBPyConnection,
+        *,
+        path: str,
+        timezone: str,
+        read_only: bool,
+        owned: bool,
+    ) -> None:
+        self.path = path
         self.timezone = timezone
         self.read_only = read_only
+        self._con = connection
+        self._owned = owned
+        self._depth = 0
         self._schema_ready = False
-        self._con = _connect(self.path, read_only=read_only, timeout=lock_timeout_seconds)
         self._run("session", {})
 
     @property
@@ -102,7 +141,9 @@ class Warehouse:
         return self._con
 
     def close(self) -> None:
-        self._con.close()
+        """Close the connection if this warehouse opened it."""
+        if self._owned:
+            self._con.close()
 
     def __enter__(self) -> Warehouse:
         return self
@@ -121,7 +162,7 @@ class Warehouse:
 
     def ensure_schema(self) -> None:
         """Create every table (idempotent) and seed the status dims from `enums.py`."""
-        with self._transaction():
+        with self.transaction():
             self._run("ddl", {})
             self._run("seed_status_dims", _status_seed_params())
         self._schema_ready = True
@@ -162,7 +203,7 @@ class Warehouse:
                 "orders_path": str(orders_path),
                 "rejected_path": str(rejected_path),
             }
-            with self._transaction():
+            with self.transaction():
                 self._run("land_window", params)
         return landing.orders
 
@@ -191,13 +232,28 @@ class Warehouse:
             "observed_at": observed_at,
             "source": source,
         }
-        with self._transaction():
+        with self.transaction():
             for step in NORMALIZE_STEPS:
                 self._run(step, params)
             row = self._run("normalize_result", {}).fetchone()
             self._run("normalize_cleanup", {})
         assert row is not None
         return NormalizeResult(*(int(value) for value in row))
+
+    def refresh_status_dimensions(self) -> dict[str, dict[str, int | str]]:
+        """Add unknown status values from all orders, recount them; a summary per dim table."""
+        self._ensure_schema_once()
+        with self.transaction():
+            self._run("refresh_status_dims", {})
+        return {
+            dim: {
+                "status_values": int(values),
+                "unknown_values": int(unknown),
+                "orders_with_unknown_value": int(orders),
+                "unknown_codes": str(codes),
+            }
+            for dim, values, unknown, orders, codes in self.fetch("status_dims_summary")
+        }
 
     def execute(self, sql_name: str, params: Params = ()) -> None:
         """Run `sql/<sql_name>.sql` with bound parameters."""
@@ -212,14 +268,26 @@ class Warehouse:
             self.ensure_schema()
 
     @contextmanager
-    def _transaction(self) -> Iterator[None]:
+    def transaction(self) -> Iterator[None]:
+        """One transaction around the block; nested blocks join the outermost one."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
         self._con.begin()
+        self._depth = 1
         try:
             yield
         except BaseException:
             self._con.rollback()
             raise
-        self._con.commit()
+        else:
+            self._con.commit()
+        finally:
+            self._depth = 0
 
     def _run(self, sql_name: str, params: Params) -> duckdb.DuckDBPyConnection:
         statements = self._con.extract_statements(load_sql(sql_name))

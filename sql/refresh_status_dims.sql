@@ -1,9 +1,10 @@
--- Add every status value the staged orders carry that a dim does not know yet (label NULL,
--- is_known false), keep the earliest first_seen, and recount orders for every value.
+-- Add every status value the orders carry that a dim does not know yet (label NULL, is_known
+-- false), keep the earliest first_seen, and recount orders for every value. Reads all orders,
+-- not only the normalized ones, so it also repairs dims after write-back edits.
 INSERT INTO financial_statuses (code, label, is_known, first_seen, order_count)
 SELECT financial_status, NULL, false, min(synced_at), 0
 FROM orders
-WHERE id IN (SELECT order_id FROM nz_orders) AND financial_status IS NOT NULL
+WHERE financial_status IS NOT NULL
 GROUP BY financial_status
 ON CONFLICT (code) DO UPDATE SET
     first_seen = least(financial_statuses.first_seen, excluded.first_seen);
@@ -11,7 +12,7 @@ ON CONFLICT (code) DO UPDATE SET
 INSERT INTO fulfillment_statuses (code, label, is_known, first_seen, order_count)
 SELECT fulfillment_status, NULL, false, min(synced_at), 0
 FROM orders
-WHERE id IN (SELECT order_id FROM nz_orders) AND fulfillment_status IS NOT NULL
+WHERE fulfillment_status IS NOT NULL
 GROUP BY fulfillment_status
 ON CONFLICT (code) DO UPDATE SET
     first_seen = least(fulfillment_statuses.first_seen, excluded.first_seen);
@@ -19,7 +20,7 @@ ON CONFLICT (code) DO UPDATE SET
 INSERT INTO return_statuses (code, label, is_known, first_seen, order_count)
 SELECT return_status, NULL, false, min(synced_at), 0
 FROM orders
-WHERE id IN (SELECT order_id FROM nz_orders) AND return_status IS NOT NULL
+WHERE return_status IS NOT NULL
 GROUP BY return_status
 ON CONFLICT (code) DO UPDATE SET
     first_seen = least(return_statuses.first_seen, excluded.first_seen);
