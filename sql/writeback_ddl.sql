@@ -10,6 +10,6 @@ CREATE TABLE IF NOT EXISTS writeback_log (
     outcome VARCHAR NOT NULL,
     http_status INTEGER,
     message VARCHAR,
-    at TIMESTAMPTZ NOT NULL,
+    "at" TIMESTAMPTZ NOT NULL,  -- quoted: AT is a keyword in DuckDB
     PRIMARY KEY (run_id, order_id, field)
 );

@@ -1,5 +1,6 @@
--- A status change we made ourselves, marked 'writeback': the next sync sees the same statuses as
--- this latest history row and does not count the change as coming from the source.
+-- A status change we made ourselves, marked 'writeback'. Normalization compares each order with
+-- its latest history row (highest seq): the next sync then sees these same statuses and does not
+-- count our change as one coming from the source.
 INSERT INTO order_status_history (
     order_id, observed_at, financial_status, fulfillment_status, return_status,
     previous_financial_status, previous_fulfillment_status, previous_return_status, source
@@ -12,6 +13,6 @@ LEFT JOIN (
     SELECT financial_status, fulfillment_status, return_status
     FROM order_status_history
     WHERE order_id = $order_id
-    ORDER BY observed_at DESC, seq DESC
+    ORDER BY seq DESC
     LIMIT 1
 ) AS latest ON true;
