@@ -1,0 +1,51 @@
+"""Shared pytest fixtures. Each block is owned by the module named in its header."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from orders_connector.sandbox import SandboxConfig, SandboxServer
+
+# --- sandbox fixtures (owner: orders_connector/sandbox) ---------------------------------------
+
+SANDBOX_TOKEN = "test-token"
+SANDBOX_DEFAULTS: dict[str, Any] = {
+    "orders": 300,
+    "start": dt.date(2025, 10, 1),
+    "end": dt.date(2025, 10, 10),
+    "seed": 7,
+    "token": SANDBOX_TOKEN,
+}
+
+MakeSandbox = Callable[..., SandboxServer]
+
+
+@pytest.fixture
+def make_sandbox() -> Iterator[MakeSandbox]:
+    """make_sandbox(**SandboxConfig overrides) -> a started server, stopped at teardown.
+
+    Defaults: 300 orders over 2025-10-01..2025-10-10, seed 7, token "test-token".
+    """
+    started: list[SandboxServer] = []
+
+    def start(**overrides: Any) -> SandboxServer:
+        server = SandboxServer(SandboxConfig(**{**SANDBOX_DEFAULTS, **overrides})).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def sandbox(make_sandbox: MakeSandbox) -> SandboxServer:
+    """A started sandbox with the default small data set (see make_sandbox)."""
+    return make_sandbox()
+
+
+# --- end of sandbox fixtures ------------------------------------------------------------------
