@@ -42,6 +42,9 @@ class Faults:
     # with broken fields from a catalog of real-world breakage.
     unknown_enum_rate: float = 0.0
     malformed_rate: float = 0.0
+    # Orders whose updates the server refuses with 422 whatever the body (a business rule the
+    # client cannot know about, e.g. a locked order): every field sent gets an error.
+    reject_update_ids: set[int] = field(default_factory=set)
 
 
 @dataclass(frozen=True)

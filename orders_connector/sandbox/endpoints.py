@@ -70,6 +70,11 @@ class Endpoints:
             number_owner=self.state.number_owner,
             order_id=order_id,
         )
+        if not errors and order_id in self.state.faults.reject_update_ids:
+            errors = {
+                name: [f"The {name.replace('_', ' ')} of this order can no longer be changed."]
+                for name in body
+            }
         if errors:
             return unprocessable(errors), False
         order = self.state.update_order(order_id, cleaned)
