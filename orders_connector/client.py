@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from orders_connector.errors import ProtocolError
 from orders_connector.models import OrderCreate, OrderUpdate, Page
-from orders_connector.settings import ApiSettings
+from orders_connector.settings import ApiSettings, WindowEnd
 from orders_connector.transport import (
     AdaptiveLimiter,
     ApiTransport,
@@ -127,8 +127,10 @@ class OrdersClient:
             limiter=limiter,
             retry_policy=retry_policy,
         )
-        # Where order items come from on this server, once `extract` has found out.
-        self.items_source_decision: ItemsSource | None = None
+        # What `extract` has found out about this server, kept for later windows of the run:
+        # where order items come from, and whether `order_created_at__end` is inclusive.
+        self.learned_items_source: ItemsSource | None = None
+        self.learned_window_end: WindowEnd | None = None
 
     def __repr__(self) -> str:
         return (

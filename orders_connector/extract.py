@@ -238,6 +238,18 @@ def _place(
     return kept, rejected
 
 
+def _learn_window_end(client: OrdersClient, paged: _Paged, params: dict[str, str]) -> None:
+    """An order on the `__end` date itself proves the server's end is inclusive.
+
+    Later windows then ask for their own day only, which halves their pages. Nothing is
+    concluded from the absence of such orders (the next day may simply be empty).
+    """
+    _, end_day = _queried_days(params)
+    if any(local_day_of(row.get("order_created_at")) == end_day for row in paged.orders.values()):
+        client.learned_window_end = "inclusive"
+        log.info("order_created_at__end is inclusive on this server; windows now ask one day")
+
+
 def _carries_items(row: Payload) -> bool:
     items = row.get("items")
     return isinstance(items, list | dict) and len(items) > 0
@@ -268,11 +280,11 @@ async def _attach_items(
         await _fetch_items(client, orders, {})
         return "endpoint"
     if any(_carries_items(row) for row in orders):
-        client.items_source_decision = "embedded"
+        client.learned_items_source = "embedded"
         return "embedded"
-    if client.items_source_decision == "embedded":
+    if client.learned_items_source == "embedded":
         return "embedded"
-    if client.items_source_decision == "endpoint":
+    if client.learned_items_source == "endpoint":
         await _fetch_items(client, orders, {})
         return "endpoint"
     probe = orders[:ITEMS_PROBE_ORDERS]
@@ -281,7 +293,7 @@ async def _attach_items(
     if not any(known.values()):
         return "none"
     log.info("order items are not embedded in search answers; reading the items endpoint")
-    client.items_source_decision = "endpoint"
+    client.learned_items_source = "endpoint"
     await _fetch_items(client, orders, known)
     return "endpoint"
 
@@ -300,9 +312,12 @@ async def extract_window(
 ) -> WindowExtract:
     """Every order created on `window`'s API-local day, each once, with its items."""
     started = time.monotonic()
-    params = window.query_params(window_end)
+    asked_end = client.learned_window_end if window_end == "unknown" else None
+    params = window.query_params(asked_end or window_end)
     with client.track_stats() as stats:
         paged = await _read_window(client, window, params, max_drift_rereads)
+        if window_end == "unknown" and client.learned_window_end is None:
+            _learn_window_end(client, paged, params)
         orders, rejected = _place(window, paged, params)
         items_source = await _attach_items(client, orders, items_mode)
     for entry in rejected:
