@@ -373,8 +373,12 @@ class ApiTransport:
                 return outcome
             delay = self.retry_policy.retry_delay(attempt, outcome, idempotent=idempotent)
             if delay is None:
-                log.warning(
-                    "%s %s failed after %d attempt(s): %s", method, path, attempt + 1, error
+                # A plain 4xx is an answer for the caller, not news for the log.
+                log.log(
+                    logging.WARNING if attempt else logging.DEBUG,
+                    "giving up after %d attempt(s): %s",
+                    attempt + 1,
+                    self.redactor.text(error),
                 )
                 if isinstance(outcome, BaseException) and outcome is not error:
                     raise error from outcome
@@ -384,9 +388,7 @@ class ApiTransport:
                 self.limiter.pause(delay)
             waited_out_pause = throttled
             log.warning(
-                "%s %s: %s; retry %d/%d in %.2fs",
-                method,
-                path,
+                "%s; retry %d/%d in %.2fs",
                 self.redactor.text(_short(error)),
                 attempt + 1,
                 self.retry_policy.max_retries,

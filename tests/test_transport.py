@@ -16,13 +16,17 @@ from typing import Any
 import httpx
 import pytest
 
+from orders_connector.client import OrdersClient
 from orders_connector.errors import (
     AuthenticationError,
     ProtocolError,
     RateLimitedError,
+    ServerError,
     TransportError,
 )
+from orders_connector.models import OrderCreate, OrderUpdate
 from orders_connector.redaction import REDACTED, Redactor
+from orders_connector.sandbox import Faults, SandboxServer
 from orders_connector.settings import ApiSettings
 from orders_connector.transport import (
     AdaptiveLimiter,
@@ -393,3 +397,143 @@ async def test_stats_scopes_count_only_their_own_requests() -> None:
 
     assert counts == [3, 3]
     assert api.stats.requests == 6
+
+
+# --- against the sandbox ---------------------------------------------------------------------
+
+MakeSandbox = Callable[..., SandboxServer]
+
+
+class RealSleep(RecordedSleep):
+    """Records each delay and really waits it (for tests that need the server's clock to move)."""
+
+    async def __call__(self, seconds: float) -> None:
+        self.delays.append(seconds)
+        await asyncio.sleep(seconds)
+
+
+def sandbox_client(
+    sandbox: SandboxServer,
+    sleep: RecordedSleep,
+    limiter: AdaptiveLimiter | None = None,
+    **overrides: Any,
+) -> OrdersClient:
+    values: dict[str, Any] = {
+        "base_url": sandbox.base_url,
+        "token": sandbox.config.token,
+        "max_retries": 3,
+    }
+    return OrdersClient(
+        ApiSettings(**{**values, **overrides}), sleep=sleep, jitter=no_jitter, limiter=limiter
+    )
+
+
+def statuses(sandbox: SandboxServer) -> list[int]:
+    return [request.status for request in sandbox.state.requests]
+
+
+def busiest_span(times: list[float], span: float) -> int:
+    times = sorted(times)
+    best, start = 0, 0
+    for end, at in enumerate(times):
+        while at - times[start] >= span:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
+async def test_sandbox_429_waits_retry_after_then_succeeds(make_sandbox: MakeSandbox) -> None:
+    sandbox = make_sandbox(faults=Faults(rate_limit_per_minute=3, rate_limit_window_seconds=1))
+    sleep = RealSleep()
+    # A configured pace far above the throttle, so this test meets the server's 429.
+    unpaced = AdaptiveLimiter(requests_per_minute=600_000)
+    async with sandbox_client(sandbox, sleep, unpaced) as client:
+        orders = [await client.get_order(order_id) for order_id in (1, 2, 3, 4)]
+
+    assert [o["id"] for o in orders] == [1, 2, 3, 4]
+    assert statuses(sandbox) == [200, 200, 200, 429, 200]
+    assert [d for d in sleep.delays if d >= 0.1] == [1.0]
+    assert client.stats.throttled_429 == 1 and client.stats.retries == 1
+
+
+async def test_proxy_html_5xx_is_retried_then_a_server_error(make_sandbox: MakeSandbox) -> None:
+    sandbox = make_sandbox(faults=Faults(error_rate=1.0))
+    sleep = RecordedSleep()
+    async with sandbox_client(sandbox, sleep, max_retries=2) as client:
+        with pytest.raises(ServerError) as raised:
+            await client.get_order(1)
+
+    error = raised.value
+    assert error.status in (500, 502, 503, 504)
+    assert error.message.startswith(str(error.status))  # the page title, e.g. "502 Bad Gateway"
+    assert error.body_excerpt is not None and "nginx" in error.body_excerpt
+    assert len(sandbox.state.requests) == 3
+    assert sleep.delays == [0.5, 1.0]
+    assert client.stats.server_errors == 3 and client.stats.retries == 2
+
+
+async def test_intermittent_5xx_and_drops_are_absorbed_and_counted(
+    make_sandbox: MakeSandbox,
+) -> None:
+    sandbox = make_sandbox(faults=Faults(error_rate=0.3, drop_rate=0.2, drop_phase="before"))
+    async with sandbox_client(sandbox, RecordedSleep(), max_retries=10) as client:
+        orders = [await client.get_order(order_id) for order_id in range(1, 21)]
+
+    seen = statuses(sandbox)
+    assert [o["id"] for o in orders] == list(range(1, 21))
+    assert client.stats.requests == len(seen)
+    assert client.stats.server_errors == sum(1 for s in seen if s >= 500) > 0
+    assert client.stats.connection_errors == seen.count(0) > 0
+    assert client.stats.retries == len(seen) - 20
+
+
+async def test_a_create_is_not_resent_after_a_read_timeout(make_sandbox: MakeSandbox) -> None:
+    sandbox = make_sandbox(faults=Faults(stall_rate=1.0, stall_seconds=2.0))
+    create = OrderCreate(order_source="cyberbiz", order_number="TIMEOUT-1", contact_id=5001)
+    async with sandbox_client(sandbox, RecordedSleep(), timeout_seconds=0.3) as client:
+        with pytest.raises(TransportError, match="ReadTimeout"):
+            await client.create_order(create)
+
+    [write] = sandbox.state.writes
+    assert write.method == "POST" and write.applied  # it did reach the server: no second copy
+    assert client.stats.timeouts == 1 and client.stats.retries == 0
+
+
+async def test_a_create_whose_answer_was_lost_is_not_resent(make_sandbox: MakeSandbox) -> None:
+    sandbox = make_sandbox(faults=Faults(drop_rate=1.0, drop_phase="after"))
+    create = OrderCreate(order_source="cyberbiz", order_number="DROPPED-1", contact_id=5001)
+    async with sandbox_client(sandbox, RecordedSleep()) as client:
+        with pytest.raises(TransportError):
+            await client.create_order(create)
+
+    assert [w.applied for w in sandbox.state.writes] == [True]
+    assert client.stats.retries == 0
+
+
+async def test_an_update_is_retried_after_a_read_timeout(make_sandbox: MakeSandbox) -> None:
+    sandbox = make_sandbox(faults=Faults(stall_rate=1.0, stall_seconds=2.0))
+    async with sandbox_client(sandbox, RecordedSleep(), timeout_seconds=0.3, max_retries=2) as c:
+        with pytest.raises(TransportError):
+            await c.update_order(1, OrderUpdate(financial_status="paid"))
+
+    assert [w.method for w in sandbox.state.writes] == ["PUT", "PUT", "PUT"]
+    assert c.stats.timeouts == 3 and c.stats.retries == 2
+
+
+@pytest.mark.parametrize("pace", ["learned", "configured"])
+async def test_pacing_keeps_a_run_inside_the_servers_throttle(
+    make_sandbox: MakeSandbox, pace: str
+) -> None:
+    # 20 requests per 2 s is 600 a minute: the same shape as Laravel's throttle, only faster.
+    sandbox = make_sandbox(faults=Faults(rate_limit_per_minute=20, rate_limit_window_seconds=2))
+    if pace == "learned":
+        limiter, overrides = AdaptiveLimiter(window_seconds=2), {}
+    else:
+        limiter, overrides = None, {"requests_per_minute": 20 / 2 * 60 * 0.95}
+    async with sandbox_client(sandbox, RealSleep(), limiter, **overrides) as client:
+        orders = await asyncio.gather(*(client.get_order(i) for i in range(1, 36)))
+
+    assert len(orders) == 35
+    assert 429 not in statuses(sandbox)
+    assert client.stats.throttled_429 == 0
+    assert busiest_span([r.time for r in sandbox.state.requests], 2.0) <= 20
