@@ -1,6 +1,5 @@
 """Asset checks beside the extraction assets: each reads the tables the run just wrote."""
 
-from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any

@@ -7,6 +7,7 @@ import datetime as dt
 import logging
 import os
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 
 from orders_connector.errors import OrdersConnectorError
@@ -31,6 +32,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def setup_logging(verbose: bool) -> None:
+    # Dagster flags the preview/beta APIs it runs (single-run backfills, partitioned checks) on
+    # every load; users of the CLI cannot act on those, so they stay out of its output.
+    warnings.filterwarnings("ignore", message=r".*(beta|preview).*", category=Warning)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
     log.addHandler(handler)

@@ -114,7 +114,7 @@ def land_windows(
             items_source=extract.items_source,
         )
         report.windows.append(window)
-        log.info(
+        log.debug(
             "window %s: %d orders, %d items, %d pages, %d requests, %d retries, %d x 429",
             window.day,
             window.orders,

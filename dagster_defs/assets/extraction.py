@@ -1,6 +1,5 @@
 """Extraction assets: raw orders per day window, then the normalized tables BI reads."""
 
-from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from typing import Any
