@@ -1,6 +1,5 @@
 """Asset checks beside the extraction assets: each reads the tables the run just wrote."""
 
-
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,7 +22,9 @@ def build_extraction_checks(
 
     @dg.asset_check(asset="orders", partitions_def=partitions_def, blocking=True)
     def unique_order_ids(
-        context: dg.AssetCheckExecutionContext, orders_api: OrdersApiResource, duckdb: DuckDBResource
+        context: dg.AssetCheckExecutionContext,
+        orders_api: OrdersApiResource,
+        duckdb: DuckDBResource,
     ) -> dg.AssetCheckResult:
         """Every order id appears once in orders and its raw rows sit in exactly one window."""
         with open_warehouse(duckdb, orders_api.timezone) as warehouse:
@@ -32,9 +33,7 @@ def build_extraction_checks(
             )
         return dg.AssetCheckResult(
             passed=duplicate_rows == 0 and several_windows == 0,
-            severity=dg.AssetCheckSeverity.ERROR
-            if duplicate_rows
-            else dg.AssetCheckSeverity.WARN,
+            severity=dg.AssetCheckSeverity.ERROR if duplicate_rows else dg.AssetCheckSeverity.WARN,
             metadata={
                 "duplicate_order_rows": int(duplicate_rows),
                 "ids_in_several_windows": int(several_windows),
@@ -43,7 +42,9 @@ def build_extraction_checks(
 
     @dg.asset_check(asset="raw_orders", partitions_def=partitions_def, blocking=True)
     def window_count_matches_api(
-        context: dg.AssetCheckExecutionContext, orders_api: OrdersApiResource, duckdb: DuckDBResource
+        context: dg.AssetCheckExecutionContext,
+        orders_api: OrdersApiResource,
+        duckdb: DuckDBResource,
     ) -> dg.AssetCheckResult:
         """Each window landed as many distinct orders as the API's meta.total said it holds."""
         with open_warehouse(duckdb, orders_api.timezone) as warehouse:
@@ -71,7 +72,9 @@ def build_extraction_checks(
 
     @dg.asset_check(asset="orders", partitions_def=partitions_def)
     def known_status_values(
-        context: dg.AssetCheckExecutionContext, orders_api: OrdersApiResource, duckdb: DuckDBResource
+        context: dg.AssetCheckExecutionContext,
+        orders_api: OrdersApiResource,
+        duckdb: DuckDBResource,
     ) -> dg.AssetCheckResult:
         """Warns when orders carry status codes outside the vendor's published lists."""
         with open_warehouse(duckdb, orders_api.timezone) as warehouse:
@@ -87,7 +90,9 @@ def build_extraction_checks(
 
     @dg.asset_check(asset="order_data_issues", partitions_def=partitions_def)
     def window_data_issues(
-        context: dg.AssetCheckExecutionContext, orders_api: OrdersApiResource, duckdb: DuckDBResource
+        context: dg.AssetCheckExecutionContext,
+        orders_api: OrdersApiResource,
+        duckdb: DuckDBResource,
     ) -> dg.AssetCheckResult:
         """Warns when values in the run's windows could not be parsed."""
         with open_warehouse(duckdb, orders_api.timezone) as warehouse:

@@ -38,7 +38,9 @@ def daily_partitions(start: dt.date, timezone: str) -> dg.DailyPartitionsDefinit
     )
 
 
-def windows_of(context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext) -> list[DayWindow]:
+def windows_of(
+    context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext,
+) -> list[DayWindow]:
     """The day windows a run targets (one partition or a single-run backfill range)."""
     if isinstance(context, dg.AssetCheckExecutionContext):
         keys = context.op_execution_context.partition_keys

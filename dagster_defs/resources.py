@@ -24,28 +24,37 @@ from orders_connector.settings import (
 from orders_connector.warehouse import Warehouse
 
 
-class OrdersApiResource(dg.ConfigurableResource):
+class OrdersApiResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     """Connection settings for one tenant's FIRST LINE Orders API."""
 
     base_url: str = Field(description="Tenant host, e.g. https://acme.firstline.cc (no /api/v1)")
     token: str = Field(description="API token of one employee; pass dg.EnvVar('ORDERS_API_TOKEN')")
-    timezone: str = Field(DEFAULT_TIMEZONE, description="The API's local timezone (IANA name)")
-    auth_scheme: AuthScheme = Field("bearer", description="'bearer' or 'bare' Authorization header")
-    per_page: int = Field(100, description="Page size asked for (the server may cap it)")
-    max_concurrency: int = Field(8, description="Requests in flight at once")
-    requests_per_minute: float | None = Field(
-        None, description="Client-side pace; unset: learned from X-RateLimit-Limit"
+    timezone: str = Field(
+        default=DEFAULT_TIMEZONE, description="The API's local timezone (IANA name)"
     )
-    max_retries: int = Field(6, description="Retries per request for retryable failures")
-    timeout_seconds: float = Field(30.0, description="Connect/read timeout per request")
-    update_method: UpdateMethod = Field("put", description="'put' or 'post_override' (_method=put)")
-    verify_tls: bool = Field(True, description="Verify the server's TLS certificate")
-    allow_insecure_http: bool = Field(False, description="Allow http:// to a non-loopback host")
+    auth_scheme: AuthScheme = Field(
+        default="bearer", description="'bearer' or 'bare' Authorization header"
+    )
+    per_page: int = Field(default=100, description="Page size asked for (the server may cap it)")
+    max_concurrency: int = Field(default=8, description="Requests in flight at once")
+    requests_per_minute: float | None = Field(
+        default=None, description="Client-side pace; unset: learned from X-RateLimit-Limit"
+    )
+    max_retries: int = Field(default=6, description="Retries per request for retryable failures")
+    timeout_seconds: float = Field(default=30.0, description="Connect/read timeout per request")
+    update_method: UpdateMethod = Field(
+        default="put", description="'put' or 'post_override' (_method=put)"
+    )
+    verify_tls: bool = Field(default=True, description="Verify the server's TLS certificate")
+    allow_insecure_http: bool = Field(
+        default=False, description="Allow http:// to a non-loopback host"
+    )
     window_end: WindowEnd = Field(
-        "unknown", description="Is order_created_at__end inclusive? 'unknown' asks a day wider"
+        default="unknown",
+        description="Is order_created_at__end inclusive? 'unknown' asks a day wider",
     )
     items_mode: ItemsMode = Field(
-        "auto", description="'embedded', 'endpoint' (items sub-resource) or 'auto' (probe)"
+        default="auto", description="'embedded', 'endpoint' (items sub-resource) or 'auto' (probe)"
     )
 
     def settings(self) -> ApiSettings:

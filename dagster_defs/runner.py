@@ -36,7 +36,9 @@ def instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.ephemeral()
 
 
-def run_windows(start: dt.date, end: dt.date, *, db: str, tags: dict[str, str] | None = None) -> RunOutcome:
+def run_windows(
+    start: dt.date, end: dt.date, *, db: str, tags: dict[str, str] | None = None
+) -> RunOutcome:
     """Materialize the sync job over [start, end] in one run (the single-run backfill path)."""
     if end < start:
         raise ConfigurationError(f"--end {end} is before --start {start}")
@@ -56,7 +58,8 @@ def run_windows(start: dt.date, end: dt.date, *, db: str, tags: dict[str, str] |
         },
     )
     checks = [
-        (e.check_name, e.passed, str(e.severity.value)) for e in result.get_asset_check_evaluations()
+        (e.check_name, e.passed, str(e.severity.value))
+        for e in result.get_asset_check_evaluations()
     ]
     return RunOutcome(success=result.success, reason=failure_reason(result), checks=checks)
 
@@ -88,12 +91,16 @@ def print_summary(path: str, start: dt.date, end: dt.date, outcome: RunOutcome) 
     if os.path.exists(path):
         with Warehouse(path, timezone=timezone_from_env(), read_only=True) as warehouse:
             rows = warehouse.fetch("summary_windows", {"start": start, "end": end})
-        print(f"{'window':<12}{'orders':>8}{'items':>8}{'api total':>11}{'issues':>8}{'requests':>10}")
+        print(
+            f"{'window':<12}{'orders':>8}{'items':>8}{'api total':>11}{'issues':>8}{'requests':>10}"
+        )
         for day, orders, items, total, issues, requests in rows:
             print(f"{day!s:<12}{orders:>8}{items:>8}{total:>11}{issues:>8}{requests:>10}")
         if rows:
             totals = [sum(int(r[i] or 0) for r in rows) for i in range(1, 6)]
-            print(f"{'total':<12}{totals[0]:>8}{totals[1]:>8}{totals[2]:>11}{totals[3]:>8}{totals[4]:>10}")
+            print(
+                f"{'total':<12}{totals[0]:>8}{totals[1]:>8}{totals[2]:>11}{totals[3]:>8}{totals[4]:>10}"
+            )
     for name, passed, severity in outcome.checks:
         print(f"check {name}: {'passed' if passed else 'FAILED (' + severity.lower() + ')'}")
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
-import os
 import sys
 import warnings
 from collections.abc import Callable, Sequence
@@ -61,7 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8765)
     sandbox.add_argument("--orders", type=int, default=2000)
-    sandbox.add_argument("--start", type=iso_date, default=None, help="first day (default: 30 days ago)")
+    sandbox.add_argument(
+        "--start", type=iso_date, default=None, help="first day (default: 30 days ago)"
+    )
     sandbox.add_argument("--end", type=iso_date, default=None, help="last day (default: today)")
     sandbox.add_argument("--seed", type=int, default=1)
     sandbox.add_argument("--token", default=SANDBOX_TOKEN)

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from orders_connector.extract import WindowExtract, extract_windows
 from orders_connector.settings import ApiSettings, ItemsMode
@@ -74,8 +75,8 @@ def window_stats(extract: WindowExtract) -> dict[str, object]:
     }
 
 
-def count_items(payloads: Sequence[dict[str, object]]) -> int:
-    return sum(len(p["items"]) for p in payloads if isinstance(p.get("items"), list))  # type: ignore[arg-type]
+def count_items(payloads: Sequence[Mapping[str, Any]]) -> int:
+    return sum(len(items) for p in payloads if isinstance(items := p.get("items"), list))
 
 
 def land_windows(
@@ -96,7 +97,7 @@ def land_windows(
             extract.orders,
             fetched_at=extract.fetched_at,
             stats=window_stats(extract),
-            rejected=[(payload, reason) for payload, reason in extract.rejected],
+            rejected=[(entry["payload"], str(entry["reason"])) for entry in extract.rejected],
         )
         window = WindowReport(
             day=extract.window.day,

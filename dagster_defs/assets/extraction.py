@@ -1,6 +1,5 @@
 """Extraction assets: raw orders per day window, then the normalized tables BI reads."""
 
-
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -14,20 +13,14 @@ from orders_connector.sync import LandReport, land_windows, normalize
 
 GROUP = "firstline_orders"
 DUCKDB_POOL = "firstline_duckdb"
-NORMALIZED_TABLES = ("orders", "order_items", "products", "order_data_issues", "order_status_history")
+NORMALIZED_TABLES = (
+    "orders",
+    "order_items",
+    "products",
+    "order_data_issues",
+    "order_status_history",
+)
 STATUS_TABLES = ("financial_statuses", "fulfillment_statuses", "return_statuses")
-
-DESCRIPTIONS = {
-    "raw_orders": "Raw order payloads of each order_created_at day window, as the API sent them.",
-    "orders": "One row per order, typed: money as DECIMAL(18,2), API-local and UTC timestamps.",
-    "order_items": "One row per order line item, with its product's name and SKU.",
-    "products": "Products seen nested in order items, latest name, SKU and price.",
-    "order_data_issues": "One row per order value that could not be parsed (the order still lands).",
-    "order_status_history": "One row each time a sync observes an order's statuses change.",
-    "financial_statuses": "Payment status codes: the vendor's list plus every unknown value seen.",
-    "fulfillment_statuses": "Fulfillment status codes: the vendor's list plus every unknown value seen.",
-    "return_statuses": "Return status codes: the vendor's list plus every unknown value seen.",
-}
 
 
 def column_schema(table: str) -> dg.TableSchema:
@@ -49,8 +42,16 @@ def extraction_metadata(report: LandReport) -> dict[str, Any]:
     metadata: dict[str, Any] = {
         name: report.total(name)
         for name in (
-            "orders", "items", "meta_total", "fetched_ids", "pages", "requests", "retries",
-            "throttled", "drift_rereads", "rejected",
+            "orders",
+            "items",
+            "meta_total",
+            "fetched_ids",
+            "pages",
+            "requests",
+            "retries",
+            "throttled",
+            "drift_rereads",
+            "rejected",
         )
     }
     metadata["windows"] = len(report.windows)
@@ -81,7 +82,7 @@ def build_extraction_assets(
         name="raw_orders",
         group_name=GROUP,
         kinds={"python", "duckdb"},
-        description=DESCRIPTIONS["raw_orders"],
+        description=TABLES["raw_orders"].description,
         metadata=table_metadata("raw_orders"),
         partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run(),
@@ -113,7 +114,7 @@ def build_extraction_assets(
             dg.AssetSpec(
                 table,
                 deps=["raw_orders"],
-                description=DESCRIPTIONS[table],
+                description=TABLES[table].description,
                 metadata=table_metadata(table),
                 kinds={"duckdb"},
                 partitions_def=partitions_def,
@@ -139,7 +140,9 @@ def build_extraction_assets(
             "order_status_history": {"status_changes": result.status_changes},
         }
         for table in NORMALIZED_TABLES:
-            yield dg.MaterializeResult(asset_key=table, metadata={"windows": len(windows), **counts[table]})
+            yield dg.MaterializeResult(
+                asset_key=table, metadata={"windows": len(windows), **counts[table]}
+            )
 
     @dg.multi_asset(
         name="status_dimensions",
@@ -148,7 +151,7 @@ def build_extraction_assets(
             dg.AssetSpec(
                 table,
                 deps=["orders"],
-                description=DESCRIPTIONS[table],
+                description=TABLES[table].description,
                 metadata=table_metadata(table),
                 kinds={"duckdb"},
             )
