@@ -25,8 +25,7 @@ import datetime as dt
 import logging
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -66,8 +65,6 @@ log = logging.getLogger("orders_connector.writeback")
 
 DEFAULT_MAX_WRITES: Final = 100
 WRITEBACK_SOURCE: Final = "writeback"
-
-WarehouseOpener = Callable[[], AbstractContextManager[Warehouse]]
 
 
 @dataclass(frozen=True)
@@ -145,21 +142,19 @@ def new_run_id() -> str:
 
 def run_writeback(
     settings: ApiSettings,
-    open_warehouse: WarehouseOpener,
+    warehouse: Warehouse,
     options: WritebackOptions,
     *,
     run_id: str | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> WritebackReport:
     """One write-back run, start to end (see the module docstring)."""
-    return asyncio.run(
-        write_back(settings, open_warehouse, options, run_id=run_id, transport=transport)
-    )
+    return asyncio.run(write_back(settings, warehouse, options, run_id=run_id, transport=transport))
 
 
 async def write_back(
     settings: ApiSettings,
-    open_warehouse: WarehouseOpener,
+    warehouse: Warehouse,
     options: WritebackOptions,
     *,
     run_id: str | None = None,
@@ -173,14 +168,13 @@ async def write_back(
         max_writes=options.max_writes,
         policy=options.policy.describe(),
     )
-    with open_warehouse() as warehouse:
-        found = load_corrections(warehouse, options)
+    found = load_corrections(warehouse, options)
     report.corrections = len(found.corrections)
     report.rows_read = found.rows_read
     report.rows_without_order = found.rows_without_order
     report.settled_fields = found.settled_fields
     report.sources = found.sources
-    journal = Journal(report, open_warehouse, Redactor([settings.token.get_secret_value()]))
+    journal = Journal(report, warehouse, Redactor([settings.token.get_secret_value()]))
     log.info(
         "write-back %s: %d corrections (%s), %s, max_writes=%d",
         report.run_id,
@@ -287,16 +281,13 @@ def _now() -> dt.datetime:
 class Journal:
     """Writes audit rows and local updates to the warehouse.
 
-    The warehouse is opened only for short moments (a sync may want the file meanwhile). Rows
-    of an accepted write are stored at once, before the verifying read, so that a crash cannot
-    leave a write that the audit does not know about.
+    Rows of an accepted write are committed at once, before the verifying read, so that a crash
+    cannot leave a write that the audit does not know about.
     """
 
-    def __init__(
-        self, report: WritebackReport, open_warehouse: WarehouseOpener, redactor: Redactor
-    ) -> None:
+    def __init__(self, report: WritebackReport, warehouse: Warehouse, redactor: Redactor) -> None:
         self._report = report
-        self._open = open_warehouse
+        self._warehouse = warehouse
         self._redactor = redactor
         self._pending: dict[tuple[int, str], AuditRow] = {}
         self._rows: dict[tuple[int, str], AuditRow] = {}
@@ -317,7 +308,8 @@ class Journal:
         """Store the rows recorded since the last flush (and a verified order's statuses)."""
         if not self._pending and local_statuses is None:
             return
-        with self._open() as warehouse, warehouse.transaction():
+        warehouse = self._warehouse
+        with warehouse.transaction():
             for row in self._pending.values():
                 warehouse.execute("writeback_log_insert", row.params(self._report.run_id))
             if local_statuses is not None:
