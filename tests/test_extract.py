@@ -356,9 +356,7 @@ async def test_orders_that_cannot_be_placed_are_reported_not_dropped() -> None:
 
     assert ids(extract.orders) == [1, 4]
     reasons = {
-        entry["payload"]["order_number" if entry["payload"]["id"] is None else "id"]: entry[
-            "reason"
-        ]
+        entry["payload"]["id"] or entry["payload"]["order_number"]: entry["reason"]
         for entry in extract.rejected
     }
     assert reasons == {
