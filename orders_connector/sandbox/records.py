@@ -14,7 +14,7 @@ class RecordedRequest:
     method: str
     path: str
     query: dict[str, str]
-    status: int  # status sent; 0 = the connection was dropped without an answer
+    status: int  # status answered; 0 = the connection was dropped without an answer
     token_ok: bool
 
 
@@ -27,6 +27,6 @@ class RecordedWrite:
     path: str
     order_id: int | None
     body: dict[str, Any] = field(repr=False)  # parsed body, `_method` removed
-    status: int  # status sent; 0 = the connection was dropped without an answer
+    status: int  # status answered; 0 = the connection was dropped without an answer
     applied: bool  # whether the server's data changed (it can change even if status is 0)
     time: float

@@ -111,10 +111,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._record(request, response.outcome.__dict__, arrived, 0)
             self._drop()
             return
+        # Logged before sending, so a client that has its answer also finds it in the log.
+        self._record(request, response.outcome.__dict__, arrived, response.status)
         if decision.stall_seconds > 0:
             sandbox.pause(decision.stall_seconds)
-        sent = self._send(response)
-        self._record(request, response.outcome.__dict__, arrived, response.status if sent else 0)
+        self._send(response)
 
     def _read_request(self) -> Request:
         length = int(self.headers.get("Content-Length") or 0)
@@ -140,7 +141,7 @@ class _Handler(BaseHTTPRequestHandler):
             response.outcome = self.server.sandbox.app.describe(request)
             return response
 
-    def _send(self, response: Response) -> bool:
+    def _send(self, response: Response) -> None:
         try:
             self.send_response(response.status)
             self.send_header("Content-Type", response.content_type)
@@ -151,11 +152,9 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_header(name, value)
             self.end_headers()
             self.wfile.write(response.body)
-            return True
         except OSError:
             # The client gave up (a read timeout during a stall): nothing reached it.
             self.close_connection = True
-            return False
 
     def _drop(self) -> None:
         self.close_connection = True
@@ -239,7 +238,8 @@ class SandboxServer:
         self._http = _HttpServer(self._address, self)
         self._thread = threading.Thread(
             target=self._http.serve_forever,
-            kwargs={"poll_interval": 0.1},
+            # Short polls make stop() quick; test suites start and stop hundreds of servers.
+            kwargs={"poll_interval": 0.02},
             name=f"sandbox-{self.port}",
             daemon=True,
         )
