@@ -186,6 +186,7 @@ def test_contact_and_order_number_filters(api: httpx.Client, sandbox: SandboxSer
     assert {o["contact_id"] for o in by_contact} == {order["contact_id"]}
     assert [o["id"] for o in by_number] == [42]
     assert api.get(ORDERS, params={"contact_id": "abc"}).json()["meta"]["total"] == 0
+    assert api.get(ORDERS, params={"order_number": "FL202510010000"}).json()["data"] == []
 
 
 # --- data ------------------------------------------------------------------------------------

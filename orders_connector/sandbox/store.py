@@ -201,7 +201,8 @@ class OrderStore:
             item.update(id=self._take_item_id(), created_at=now, updated_at=now)
         payload.update(created_at=now, updated_at=now)
         self._stored[order_id] = StoredOrder(payload, corruptible=True)
-        self._apply(order_id, {"order_created_at": created_text}, record_written=False)
+        shown = created_text if parsed is None else format_timestamp(parsed)
+        self._apply(order_id, {"order_created_at": shown}, record_written=False)
         self._numbers[payload["order_number"]] = order_id
         self._apply(order_id, fields, record_written=True)
         return order_id
@@ -352,7 +353,7 @@ class OrderStore:
         if match is None:
             return []
         order_id = int(match.group(2))
-        if order_id > self.config.orders or order_id in self._stored:
+        if not 1 <= order_id <= self.config.orders or order_id in self._stored:
             return []
         day = self.spec.day_of(self._created[order_id - 1])
         return [order_id] if order_number_of(order_id, day) == number else []
