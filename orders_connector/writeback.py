@@ -55,6 +55,7 @@ from orders_connector.transitions import TransitionPolicy
 from orders_connector.warehouse import Warehouse
 from orders_connector.writeback_audit import (
     BLOCKING,
+    OUTCOMES,
     AuditRow,
     Outcome,
     failure_share,
@@ -134,6 +135,30 @@ def load_corrections(warehouse: Warehouse, options: WritebackOptions) -> Correct
         for order_id, name, value, at in warehouse.fetch("writeback_settled")
     }
     return merge_corrections(sources, settled)
+
+
+def run_rows(warehouse: Warehouse, run_id: str) -> list[AuditRow]:
+    """The `writeback_log` rows of one run, as the run wrote them."""
+    return [
+        AuditRow(int(order_id), _status_field(name), old, new, _outcome(outcome), status, msg, at)
+        for order_id, name, old, new, outcome, status, msg, at in warehouse.fetch(
+            "writeback_log_of_run", {"run_id": run_id}
+        )
+    ]
+
+
+def _status_field(name: str) -> StatusField:
+    for known in STATUS_FIELDS:
+        if known == name:
+            return known
+    raise ValueError(f"writeback_log holds an unknown field {name!r}")
+
+
+def _outcome(name: str) -> Outcome:
+    for known in OUTCOMES:
+        if known == name:
+            return known
+    raise ValueError(f"writeback_log holds an unknown outcome {name!r}")
 
 
 def new_run_id() -> str:
