@@ -76,11 +76,35 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--db", default=None, help="DuckDB file (default: $ORDERS_DUCKDB_PATH)")
     sync.set_defaults(command=run_sync)
 
+    refresh = sub.add_parser("refresh", help="what the daily schedule runs: lookback + open orders")
+    refresh.add_argument("--as-of", type=iso_date, default=None, help="take this day as today")
+    refresh.add_argument("--lookback-days", type=int, default=None, help="default 7")
+    refresh.add_argument("--db", default=None, help="DuckDB file (default: $ORDERS_DUCKDB_PATH)")
+    refresh.set_defaults(command=run_refresh)
+
     demo = sub.add_parser("demo", help="sandbox + 30-day backfill into DuckDB + checks + summary")
     demo.add_argument("--days", type=int, default=30)
     demo.add_argument("--orders", type=int, default=2000)
     demo.add_argument("--db", default=None, help="DuckDB file (default: data/orders.duckdb)")
     demo.set_defaults(command=run_demo)
+
+    writeback = sub.add_parser(
+        "writeback",
+        help="send order_status_corrections to the CRM (a dry run unless --apply)",
+    )
+    writeback.add_argument("--apply", action="store_true", help="send the updates (default: plan)")
+    writeback.add_argument(
+        "--max-writes", type=int, default=100, metavar="N", help="hard cap on updates (100)"
+    )
+    writeback.add_argument("--db", default=None, help="DuckDB file (default: $ORDERS_DUCKDB_PATH)")
+    writeback.add_argument(
+        "--allow-transition",
+        action="append",
+        default=[],
+        metavar="RULE",
+        help="allow a move against the status life cycle: 'any' or '<field>:<from>-><to>'",
+    )
+    writeback.set_defaults(command=run_writeback)
     return parser
 
 
@@ -107,10 +131,27 @@ def run_sync(args: argparse.Namespace) -> int:
     return sync_through_dagster(args.start, args.end, db=args.db)
 
 
+def run_refresh(args: argparse.Namespace) -> int:
+    from dagster_defs.runner import refresh_through_dagster
+
+    return refresh_through_dagster(as_of=args.as_of, lookback_days=args.lookback_days, db=args.db)
+
+
 def run_demo(args: argparse.Namespace) -> int:
     from dagster_defs.runner import demo
 
     return demo(days=args.days, orders=args.orders, db=args.db)
+
+
+def run_writeback(args: argparse.Namespace) -> int:
+    from dagster_defs.writeback_runner import writeback_through_dagster
+
+    return writeback_through_dagster(
+        apply=args.apply,
+        max_writes=args.max_writes,
+        db=args.db,
+        allow_transitions=args.allow_transition,
+    )
 
 
 if __name__ == "__main__":

@@ -4,8 +4,7 @@ It sits in its own group and job (`firstline_orders_writeback`), outside the syn
 schedule: a person starts it. See docs/writeback.md.
 """
 
-from __future__ import annotations
-
+from collections.abc import Iterator
 from typing import Any, Final
 
 import dagster as dg
@@ -133,21 +132,18 @@ def order_status_writeback(
     config: WritebackConfig,
     orders_api: OrdersApiResource,
     duckdb: DuckDBResource,
-) -> dg.MaterializeResult[Any]:
+) -> Iterator[dg.MaterializeResult[Any]]:
     """Writes order_status_corrections back to the CRM (dry run by default), audited."""
     settings = orders_api.settings()
-    report = run_writeback(
-        settings,
-        lambda: open_warehouse(duckdb, settings.timezone),
-        config.options(),
-        run_id=context.run_id,
-    )
+    options = config.options()
+    with open_warehouse(duckdb, settings.timezone) as warehouse:
+        report = run_writeback(settings, warehouse, options, run_id=context.run_id)
     counts = ", ".join(f"{n} {k}" for k, n in report.counts.items() if n)
     context.log.info(
         f"write-back {'dry run' if report.dry_run else 'apply'}: {report.corrections} "
         f"corrections, {report.updates_sent} updates sent ({counts or 'nothing to do'})"
     )
-    return dg.MaterializeResult(
+    yield dg.MaterializeResult(
         metadata=writeback_metadata(report),
         check_results=[failure_check(report, config.max_failure_share)],
     )
