@@ -146,8 +146,9 @@ TABLES: Final[dict[str, TableSchema]] = {
         ),
         _table(
             "order_items",
-            "The items of each order, replaced whenever the order's payload carries a list.",
-            ("order_id", "position"),
+            "The items of each order (unique by order_id, position; no declared key so that "
+            "bulk replaces stay cheap), replaced whenever the order's payload carries a list.",
+            (),
             ("order_id", "BIGINT", "The order the item belongs to"),
             ("position", "INTEGER", "0-based index in the payload's items list"),
             ("id", "BIGINT", "Order item id"),
