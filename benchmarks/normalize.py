@@ -27,10 +27,20 @@ from orders_connector.warehouse import Warehouse
 
 FIRST_DAY = dt.date(2025, 1, 1)
 NAMES = ("王小明", "陳美玲", "林志豪", "張雅婷", "李建宏", "Alice Chen", "黃淑芬", "吳宗憲")
-CITIES = ("台北市信義區市府路", "新北市板橋區文化路", "台中市西屯區台灣大道", "高雄市前鎮區中山二路")
+CITIES = (
+    "台北市信義區市府路",
+    "新北市板橋區文化路",
+    "台中市西屯區台灣大道",
+    "高雄市前鎮區中山二路",
+)
 NOTES = ("", "請盡快出貨", "gift wrap please 🎁", "下午送達", "", "", "電話聯絡後再送 📞")
 PRODUCTS = tuple(
-    (pid, f"商品 {pid} {'經典款' if pid % 3 else 'Limited'}", f"SKU-{pid:05d}", 100 + (pid * 37) % 4900)
+    (
+        pid,
+        f"商品 {pid} {'經典款' if pid % 3 else 'Limited'}",
+        f"SKU-{pid:05d}",
+        100 + (pid * 37) % 4900,
+    )
     for pid in range(1, 5001)
 )
 ITEM_COUNTS = (1, 1, 2, 2, 3, 3, 3, 4, 5, 6)  # mean 3.0
@@ -118,9 +128,9 @@ def order(rng: random.Random, order_id: int, day: dt.date, malformed_rate: float
     return payload
 
 
-def windows(orders: int, days: int, seed: int, malformed_rate: float) -> Iterator[
-    tuple[dt.date, list[dict[str, Any]]]
-]:
+def windows(
+    orders: int, days: int, seed: int, malformed_rate: float
+) -> Iterator[tuple[dt.date, list[dict[str, Any]]]]:
     """Deterministic day windows holding `orders` orders between them."""
     rng = random.Random(seed)
     next_id = 1
@@ -178,7 +188,9 @@ def main(argv: list[str] | None = None) -> int:
             one_day_seconds = time.perf_counter() - started
         size_mib = Path(path).stat().st_size / 2**20
 
-    print(f"orders generated          {landed:>12,}  in {generate_seconds:7.1f} s (not timed below)")
+    print(
+        f"orders generated          {landed:>12,}  in {generate_seconds:7.1f} s (not timed below)"
+    )
     print(
         f"landing                   {landed / land_seconds:>12,.0f} orders/s "
         f"({land_seconds:.1f} s, {len(days)} windows)"
@@ -202,7 +214,10 @@ def main(argv: list[str] | None = None) -> int:
         f"status_changes={result.status_changes:,} unknown_values={result.unknown_status_values}"
     )
     print(f"database file             {size_mib:>12,.0f} MiB")
-    print(f"peak RSS                  {peak_rss_mib():>12,.0f} MiB (after landing {rss_after_landing:,.0f})")
+    print(
+        f"peak RSS                  {peak_rss_mib():>12,.0f} MiB "
+        f"(after landing {rss_after_landing:,.0f})"
+    )
     return 0
 
 

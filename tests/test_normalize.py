@@ -161,9 +161,19 @@ def test_a_clean_order_lands_typed(wh: Warehouse) -> None:
     items = wh.connection.execute("SELECT * FROM order_items").fetchall()
     assert items == [
         (
-            1, 0, 10, 3, 1, Decimal("3100.00"), Decimal("0.00"), Decimal("3100.00"),
-            "Nike Dunk", "DD1503-120",
-            dt.datetime(2025, 11, 1, 10), dt.datetime(2025, 11, 1, 10), DAY,
+            1,
+            0,
+            10,
+            3,
+            1,
+            Decimal("3100.00"),
+            Decimal("0.00"),
+            Decimal("3100.00"),
+            "Nike Dunk",
+            "DD1503-120",
+            dt.datetime(2025, 11, 1, 10),
+            dt.datetime(2025, 11, 1, 10),
+            DAY,
         )
     ]
     assert wh.connection.execute("SELECT id, name, sku, price FROM products").fetchall() == [
@@ -205,7 +215,10 @@ def test_nulls_and_missing_fields_are_not_issues(wh: Warehouse) -> None:
     assert order_row(wh, 1)["item_count"] is None
     row = order_row(wh, 2)
     assert (row["total_price"], row["contact_id"], row["note"], row["financial_status"]) == (
-        None, None, None, None,
+        None,
+        None,
+        None,
+        None,
     )
     assert wh.connection.execute(
         "SELECT quantity, product_name FROM order_items WHERE order_id = 2"
@@ -216,10 +229,18 @@ BAD_VALUES: list[tuple[dict[str, Any], str, str | None, str]] = [
     ({"total_price": "N/A"}, "total_price", "N/A", "invalid_decimal"),
     ({"subtotal_price": "1,234.00"}, "subtotal_price", "1,234.00", "invalid_decimal"),
     ({"shipping_fee": True}, "shipping_fee", "true", "invalid_decimal"),
-    ({"order_updated_at": "0000-00-00 00:00:00"}, "order_updated_at", "0000-00-00 00:00:00",
-     "invalid_timestamp"),
-    ({"created_at": "2025-02-30 10:00:00"}, "created_at", "2025-02-30 10:00:00",
-     "invalid_timestamp"),
+    (
+        {"order_updated_at": "0000-00-00 00:00:00"},
+        "order_updated_at",
+        "0000-00-00 00:00:00",
+        "invalid_timestamp",
+    ),
+    (
+        {"created_at": "2025-02-30 10:00:00"},
+        "created_at",
+        "2025-02-30 10:00:00",
+        "invalid_timestamp",
+    ),
     ({"updated_at": "yesterday"}, "updated_at", "yesterday", "invalid_timestamp"),
     ({"contact_id": "12a"}, "contact_id", "12a", "invalid_integer"),
     ({"contact_id": 12.5}, "contact_id", "12.5", "invalid_integer"),
@@ -231,19 +252,39 @@ BAD_VALUES: list[tuple[dict[str, Any], str, str | None, str]] = [
     ({"fulfillment_status": "lost"}, "fulfillment_status", "lost", "unknown_enum"),
     ({"return_status": "gone"}, "return_status", "gone", "unknown_enum"),
     ({"order_created_at": None}, "order_created_at", None, "missing"),
-    ({"order_created_at": "2025-10-31 23:59:59"}, "order_created_at", "2025-10-31 23:59:59",
-     "outside_window"),
+    (
+        {"order_created_at": "2025-10-31 23:59:59"},
+        "order_created_at",
+        "2025-10-31 23:59:59",
+        "outside_window",
+    ),
     ({"items": [item(1, quantity=1.5)]}, "items[0].quantity", "1.5", "invalid_integer"),
     ({"items": [item(1, quantity="two")]}, "items[0].quantity", "two", "invalid_integer"),
-    ({"items": [item(1), item(2, total_discount="N/A")]}, "items[1].total_discount", "N/A",
-     "invalid_decimal"),
+    (
+        {"items": [item(1), item(2, total_discount="N/A")]},
+        "items[1].total_discount",
+        "N/A",
+        "invalid_decimal",
+    ),
     ({"items": [item(1, id="x1")]}, "items[0].id", "x1", "invalid_integer"),
-    ({"items": [item(1, created_at="0000-00-00 00:00:00")]}, "items[0].created_at",
-     "0000-00-00 00:00:00", "invalid_timestamp"),
-    ({"items": [item(1, product={"id": 3, "price": "free"})]}, "items[0].product.price", "free",
-     "invalid_decimal"),
-    ({"items": [item(1, product={"id": 3, "name": {"zh": "鞋"}})]}, "items[0].product.name",
-     '{"zh":"鞋"}', "not_a_string"),
+    (
+        {"items": [item(1, created_at="0000-00-00 00:00:00")]},
+        "items[0].created_at",
+        "0000-00-00 00:00:00",
+        "invalid_timestamp",
+    ),
+    (
+        {"items": [item(1, product={"id": 3, "price": "free"})]},
+        "items[0].product.price",
+        "free",
+        "invalid_decimal",
+    ),
+    (
+        {"items": [item(1, product={"id": 3, "name": {"zh": "鞋"}})]},
+        "items[0].product.name",
+        '{"zh":"鞋"}',
+        "not_a_string",
+    ),
     ({"items": [5, item(2)]}, "items[0]", "5", "not_an_object"),
     ({"items": [item(1, product="Nike")]}, "items[0].product", "Nike", "not_an_object"),
 ]
@@ -293,7 +334,7 @@ def test_blank_strings_are_empty_values_not_issues(wh: Warehouse) -> None:
 
 
 def test_huge_cjk_and_emoji_text_survives_intact(wh: Warehouse) -> None:
-    note = "請在週末前送達 🎁🚚 ‘smart’ \"quotes\" \\ 換行\n" * 50_000
+    note = '請在週末前送達 🎁🚚 ‘smart’ "quotes" \\ 換行\n' * 50_000
     sync(wh, [order(1, note=note, receiver_name="陳美玲 👩‍👩‍👧", order_name="{not json")])
     row = order_row(wh, 1)
     assert row["note"] == note
@@ -366,9 +407,9 @@ def test_normalize_of_no_windows_does_nothing(wh: Warehouse) -> None:
 def test_items_are_replaced_from_the_latest_payload(wh: Warehouse) -> None:
     sync(wh, [order(1, items=[item(10), item(11), item(12)])])
     sync(wh, [order(1, items=[item(11, quantity=5)])], fetched_at=LATER)
-    assert wh.connection.execute(
-        "SELECT position, id, quantity FROM order_items"
-    ).fetchall() == [(0, 11, 5)]
+    assert wh.connection.execute("SELECT position, id, quantity FROM order_items").fetchall() == [
+        (0, 11, 5)
+    ]
     assert order_row(wh, 1)["item_count"] == 1
     sync(wh, [order(1, items=[])], fetched_at=LATER)
     assert one(wh, "SELECT count(*) FROM order_items") == 0
@@ -427,9 +468,7 @@ def test_products_follow_the_latest_observation_and_widen_seen_times(wh: Warehou
 
 def test_history_records_first_sight_and_each_change_only(wh: Warehouse) -> None:
     sync(wh, [order(1)])
-    assert history(wh, 1) == [
-        (FETCHED, "paid", "unshipped", "no_need", None, None, None, "sync")
-    ]
+    assert history(wh, 1) == [(FETCHED, "paid", "unshipped", "no_need", None, None, None, "sync")]
     assert sync(wh, [order(1)]).status_changes == 0
     assert sync(wh, [order(1, note="edited")], fetched_at=LATER).status_changes == 0
     shipped = order(1, fulfillment_status="fulfilled")
@@ -446,7 +485,14 @@ def test_history_takes_the_given_observation_time_and_source(wh: Warehouse) -> N
     result = sync(wh, [refunded], fetched_at=LATER, observed_at=at, source="writeback")
     assert result.status_changes == 1
     assert history(wh, 1)[-1] == (
-        at, "refunded", "unshipped", "returned", "paid", "unshipped", "no_need", "writeback"
+        at,
+        "refunded",
+        "unshipped",
+        "returned",
+        "paid",
+        "unshipped",
+        "no_need",
+        "writeback",
     )
 
 

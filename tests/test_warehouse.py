@@ -69,9 +69,7 @@ def test_ddl_creates_exactly_the_columns_schema_py_lists(warehouse: Warehouse) -
     actual: dict[str, list[tuple[str, str]]] = {}
     for table, column, data_type in rows:
         actual.setdefault(table, []).append((column, data_type))
-    expected = {
-        name: [(c.name, c.type) for c in table.columns] for name, table in TABLES.items()
-    }
+    expected = {name: [(c.name, c.type) for c in table.columns] for name, table in TABLES.items()}
     for name in expected:
         assert actual.get(name) == expected[name], name
     assert all(c.description for t in TABLES.values() for c in t.columns)
@@ -110,7 +108,7 @@ def test_load_sql_reads_the_repository_file() -> None:
 
 
 def test_load_sql_names_the_missing_file() -> None:
-    with pytest.raises(SqlFileNotFoundError, match="no_such_query.sql"):
+    with pytest.raises(SqlFileNotFoundError, match=r"no_such_query\.sql"):
         load_sql("no_such_query")
 
 
@@ -132,7 +130,10 @@ def test_execute_and_fetch_run_named_files_with_bound_parameters(warehouse: Ware
         },
     )
     summary = {row[0]: row[1:] for row in warehouse.fetch("status_dims_summary")}
-    assert summary["financial_statuses"][:2] == (len(FINANCIAL_STATUSES) + 1, len(FINANCIAL_STATUSES) - 1)
+    assert summary["financial_statuses"][:2] == (
+        len(FINANCIAL_STATUSES) + 1,
+        len(FINANCIAL_STATUSES) - 1,
+    )
     assert warehouse.connection.execute("SELECT count(*) FROM orders").fetchone() == (0,)
     with pytest.raises(ValueError, match="bind named parameters"):
         warehouse.execute("seed_status_dims", ["x"])
@@ -254,9 +255,7 @@ def test_a_failure_inside_the_transaction_rolls_the_whole_landing_back(
     before = raw_rows(warehouse)
     # The raw rows are already replaced when the sync_windows upsert meets the bad value.
     with pytest.raises(duckdb.Error):
-        warehouse.land_window(
-            DAY, [payload(3)], fetched_at=LATER, stats={"pages": "many"}
-        )
+        warehouse.land_window(DAY, [payload(3)], fetched_at=LATER, stats={"pages": "many"})
     assert raw_rows(warehouse) == before
     assert sync_row(warehouse)["pages"] == 1
     # The connection is usable afterwards.
@@ -267,9 +266,7 @@ def test_land_window_refuses_unknown_stats_and_naive_times(warehouse: Warehouse)
     with pytest.raises(ValueError, match="unknown stats keys \\['pagez'\\]"):
         warehouse.land_window(DAY, [payload(1)], fetched_at=FETCHED, stats={"pagez": 1})
     with pytest.raises(ValueError, match="timezone-aware"):
-        warehouse.land_window(
-            DAY, [payload(1)], fetched_at=dt.datetime(2025, 11, 2), stats={}
-        )
+        warehouse.land_window(DAY, [payload(1)], fetched_at=dt.datetime(2025, 11, 2), stats={})
     assert raw_rows(warehouse) == []
 
 
@@ -281,7 +278,7 @@ def test_an_empty_window_lands_as_zero_rows(warehouse: Warehouse) -> None:
 
 
 def test_text_is_stored_byte_for_byte(warehouse: Warehouse) -> None:
-    note = "出貨前請來電 📦🚚 — ‘quotes’ \"double\" \\ back\nnew line\ttab \u2028 " * 20_000
+    note = '出貨前請來電 📦🚚 — ‘quotes’ "double" \\ back\nnew line\ttab \u2028 ' * 20_000
     warehouse.land_window(
         DAY, [payload(1, note=note, receiver_name="王小明 😀")], fetched_at=FETCHED, stats={}
     )
