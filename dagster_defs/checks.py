@@ -1,13 +1,18 @@
 """Asset checks beside the extraction assets: each reads the tables the run just wrote."""
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from dagster_defs.assets.freshness import REFRESH_ASSET
 from dagster_defs.partitions import windows_of
 from dagster_defs.resources import OrdersApiResource, open_warehouse
+from orders_connector.freshness import plan_refresh
+from orders_connector.settings import SyncSettings, zone
+from orders_connector.windows import today_in
 
 
 def window_range(context: dg.AssetCheckExecutionContext) -> dict[str, Any]:
@@ -113,3 +118,65 @@ def build_extraction_checks(
         known_status_values,
         window_data_issues,
     ]
+
+
+def build_freshness_checks(sync: SyncSettings) -> Sequence[dg.AssetChecksDefinition]:
+    """Is the newest window recent, and are open orders revisited within the promised bound?"""
+
+    @dg.asset_check(asset="raw_orders")
+    def latest_window_fresh(
+        orders_api: OrdersApiResource, duckdb: DuckDBResource
+    ) -> dg.AssetCheckResult:
+        """Warns when today's window (API-local) was not synced within ORDERS_FRESHNESS_HOURS."""
+        now = dt.datetime.now(dt.UTC)
+        today = today_in(zone(sync.timezone), now)
+        with open_warehouse(duckdb, orders_api.timezone) as warehouse:
+            rows = warehouse.fetch("freshness_latest_window")
+        latest, synced_at = rows[0] if rows else (None, None)
+        age_hours = (now - synced_at).total_seconds() / 3600 if synced_at else None
+        return dg.AssetCheckResult(
+            passed=latest == today and age_hours is not None and age_hours <= sync.freshness_hours,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={
+                "latest_window": str(latest),
+                "today": today.isoformat(),
+                "hours_since_sync": round(age_hours, 2) if age_hours is not None else -1.0,
+                "limit_hours": sync.freshness_hours,
+            },
+        )
+
+    @dg.asset_check(asset=REFRESH_ASSET)
+    def open_orders_revisited(
+        orders_api: OrdersApiResource, duckdb: DuckDBResource
+    ) -> dg.AssetCheckResult:
+        """Warns when open orders beyond the lookback wait longer than the promised bound."""
+        now = dt.datetime.now(dt.UTC)
+        today = today_in(zone(sync.timezone), now)
+        with open_warehouse(duckdb, orders_api.timezone) as warehouse:
+            plan = plan_refresh(
+                warehouse,
+                as_of=today,
+                start=sync.start_date,
+                lookback_days=sync.lookback_days,
+                budget=sync.refresh_budget,
+            )
+            lookback_start = today - dt.timedelta(days=sync.lookback_days - 1)
+            # One day of slack: a window re-read on day N's run is within the bound on day N+1.
+            stale_before = now - dt.timedelta(days=plan.bound_days + 1)
+            [(open_orders, stale)] = warehouse.fetch(
+                "freshness_stale_open_orders",
+                {"lookback_start": lookback_start, "stale_before": stale_before},
+            )
+        share = stale / open_orders if open_orders else 0.0
+        return dg.AssetCheckResult(
+            passed=stale == 0,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={
+                "open_orders_beyond_lookback": int(open_orders),
+                "not_revisited_within_bound": int(stale),
+                "share_not_revisited": round(share, 4),
+                "bound_days": plan.bound_days,
+            },
+        )
+
+    return [latest_window_fresh, open_orders_revisited]

@@ -1,59 +1,65 @@
 """The one `Definitions` of the project: `dagster dev` finds it through workspace.yaml."""
 
-from __future__ import annotations
-
-import datetime as dt
-
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from dagster_defs.assets.extraction import GROUP, build_extraction_assets
-from dagster_defs.checks import build_extraction_checks
-from dagster_defs.partitions import daily_partitions, start_date_from_env, timezone_from_env
-from dagster_defs.resources import OrdersApiResource, duckdb_path_from_env
+from dagster_defs.assets.extraction import build_extraction_assets
+from dagster_defs.assets.freshness import REFRESH_ASSET, build_refresh_asset
+from dagster_defs.checks import build_extraction_checks, build_freshness_checks
+from dagster_defs.partitions import daily_partitions
+from dagster_defs.resources import OrdersApiResource
+from dagster_defs.schedules import DAILY_JOB, SYNC_JOB, build_daily_schedule, refresh_run_config
+from orders_connector.settings import SyncSettings
 
-SYNC_JOB = "firstline_orders_sync"
+EXTRACTION_ASSETS = (
+    "raw_orders",
+    "orders",
+    "order_items",
+    "products",
+    "order_data_issues",
+    "order_status_history",
+    "financial_statuses",
+    "fulfillment_statuses",
+    "return_statuses",
+)
 
 
 def build_definitions(
-    *,
-    start_date: dt.date,
-    timezone: str,
-    duckdb_path: str,
-    orders_api: OrdersApiResource | None = None,
+    sync: SyncSettings, *, orders_api: OrdersApiResource | None = None
 ) -> dg.Definitions:
     """Everything Dagster shows: assets, checks, jobs, schedules, resources."""
-    partitions_def = daily_partitions(start_date, timezone)
-    assets = build_extraction_assets(partitions_def)
-    checks = build_extraction_checks(partitions_def)
+    partitions_def = daily_partitions(sync.start_date, sync.timezone)
+    extraction = dg.AssetSelection.assets(*EXTRACTION_ASSETS)
     sync_job = dg.define_asset_job(
         SYNC_JOB,
-        selection=dg.AssetSelection.groups(GROUP),
+        selection=extraction,
         description="Extracts the selected order_created_at day windows and normalizes them.",
     )
+    daily_job = dg.define_asset_job(
+        DAILY_JOB,
+        selection=extraction | dg.AssetSelection.assets(REFRESH_ASSET),
+        description="The daily run: the lookback windows, then old windows with open orders.",
+        config=refresh_run_config(sync, as_of=None),
+    )
     return dg.Definitions(
-        assets=assets,
-        asset_checks=checks,
-        jobs=[sync_job],
+        assets=[*build_extraction_assets(partitions_def), build_refresh_asset(sync.start_date)],
+        asset_checks=[
+            *build_extraction_checks(partitions_def),
+            *build_freshness_checks(sync),
+        ],
+        jobs=[sync_job, daily_job],
+        schedules=[build_daily_schedule(sync, daily_job)],
         resources={
             "orders_api": orders_api
             or OrdersApiResource(
                 base_url=dg.EnvVar("ORDERS_API_BASE_URL"),
                 token=dg.EnvVar("ORDERS_API_TOKEN"),
-                timezone=timezone,
+                timezone=sync.timezone,
+                items_mode=sync.items_mode,
             ),
-            "duckdb": DuckDBResource(database=duckdb_path),
+            "duckdb": DuckDBResource(database=sync.duckdb_path),
         },
     )
 
 
-def definitions_from_env() -> dg.Definitions:
-    """Definitions configured by ORDERS_START_DATE, ORDERS_API_TIMEZONE, ORDERS_DUCKDB_PATH."""
-    return build_definitions(
-        start_date=start_date_from_env(),
-        timezone=timezone_from_env(),
-        duckdb_path=duckdb_path_from_env(),
-    )
-
-
-defs = definitions_from_env()
+defs = build_definitions(SyncSettings.from_env())

@@ -1,34 +1,10 @@
 """Daily partitions over `order_created_at`, in the API's timezone, up to and including today."""
 
-from __future__ import annotations
-
 import datetime as dt
-import os
 
 import dagster as dg
 
-from orders_connector.errors import ConfigurationError
-from orders_connector.settings import DEFAULT_START_DATE, DEFAULT_TIMEZONE, zone
-from orders_connector.windows import DayWindow, today_in
-
-
-def start_date_from_env() -> dt.date:
-    """`ORDERS_START_DATE` (YYYY-MM-DD), default 2025-01-01; a future date is refused."""
-    raw = os.environ.get("ORDERS_START_DATE") or DEFAULT_START_DATE.isoformat()
-    timezone = timezone_from_env()
-    try:
-        start = dt.date.fromisoformat(raw)
-    except ValueError:
-        raise ConfigurationError(f"ORDERS_START_DATE must be YYYY-MM-DD, got {raw!r}") from None
-    if start > today_in(zone(timezone)):
-        raise ConfigurationError(f"ORDERS_START_DATE {start} is in the future")
-    return start
-
-
-def timezone_from_env() -> str:
-    name = os.environ.get("ORDERS_API_TIMEZONE") or DEFAULT_TIMEZONE
-    zone(name)
-    return name
+from orders_connector.windows import DayWindow
 
 
 def daily_partitions(start: dt.date, timezone: str) -> dg.DailyPartitionsDefinition:
@@ -47,3 +23,11 @@ def windows_of(
     else:
         keys = context.partition_keys
     return [DayWindow.parse(key) for key in keys]
+
+
+def range_tags(start: dt.date, end: dt.date) -> dict[str, str]:
+    """Run tags that make one run cover the partitions start..end (a single-run backfill)."""
+    return {
+        "dagster/asset_partition_range_start": start.isoformat(),
+        "dagster/asset_partition_range_end": end.isoformat(),
+    }

@@ -1,7 +1,5 @@
 """Run the asset graph in-process, as the UI would: used by the `orders-connector` CLI."""
 
-from __future__ import annotations
-
 import datetime as dt
 import os
 import sys
@@ -10,14 +8,16 @@ from typing import Any
 
 import dagster as dg
 
-from dagster_defs.definitions import SYNC_JOB, build_definitions
-from dagster_defs.partitions import start_date_from_env, timezone_from_env
-from dagster_defs.resources import duckdb_path_from_env
+from dagster_defs.definitions import build_definitions
+from dagster_defs.partitions import range_tags
+from dagster_defs.schedules import DAILY_JOB, SYNC_JOB, refresh_run_config
 from orders_connector.errors import ConfigurationError
-from orders_connector.settings import ApiSettings
+from orders_connector.freshness import lookback_windows
+from orders_connector.settings import ApiSettings, SyncSettings, zone
 from orders_connector.warehouse import Warehouse
+from orders_connector.windows import today_in
 
-QUIET_LOGGERS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+QUIET_LOGGERS: dict[str, Any] = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 @dataclass
@@ -27,6 +27,8 @@ class RunOutcome:
     success: bool
     reason: str | None
     checks: list[tuple[str, bool, str]]
+    started_at: dt.datetime
+    result: dg.ExecuteInProcessResult
 
 
 def instance() -> dg.DagsterInstance:
@@ -36,32 +38,32 @@ def instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.ephemeral()
 
 
-def run_windows(
-    start: dt.date, end: dt.date, *, db: str, tags: dict[str, str] | None = None
+def run_job(
+    job_name: str,
+    sync: SyncSettings,
+    start: dt.date,
+    end: dt.date,
+    run_config: dict[str, Any] | None = None,
 ) -> RunOutcome:
-    """Materialize the sync job over [start, end] in one run (the single-run backfill path)."""
+    """Materialize a job over the partitions [start, end] in one run (single-run backfill)."""
     if end < start:
-        raise ConfigurationError(f"--end {end} is before --start {start}")
+        raise ConfigurationError(f"end {end} is before start {start}")
     ApiSettings.from_env()  # fail at start-up, one clear line, before any request
-    timezone = timezone_from_env()
-    first_partition = min(start_date_from_env(), start)
-    defs = build_definitions(start_date=first_partition, timezone=timezone, duckdb_path=db)
-    job = defs.resolve_job_def(SYNC_JOB)
+    # Partitions must reach back to the first window asked for.
+    sync = sync.model_copy(update={"start_date": min(sync.start_date, start)})
+    job = build_definitions(sync).resolve_job_def(job_name)
+    started_at = dt.datetime.now(dt.UTC)
     result = job.execute_in_process(
         instance=instance(),
-        run_config=QUIET_LOGGERS,
+        run_config={**QUIET_LOGGERS, **(run_config or {})},
         raise_on_error=False,
-        tags={
-            "dagster/asset_partition_range_start": start.isoformat(),
-            "dagster/asset_partition_range_end": end.isoformat(),
-            **(tags or {}),
-        },
+        tags=range_tags(start, end),
     )
     checks = [
         (e.check_name, e.passed, str(e.severity.value))
         for e in result.get_asset_check_evaluations()
     ]
-    return RunOutcome(success=result.success, reason=failure_reason(result), checks=checks)
+    return RunOutcome(result.success, failure_reason(result), checks, started_at, result)
 
 
 def failure_reason(result: dg.ExecuteInProcessResult) -> str | None:
@@ -76,71 +78,109 @@ def failure_reason(result: dg.ExecuteInProcessResult) -> str | None:
     return None if result.success else "the run failed (see the Dagster event log)"
 
 
-def sync_through_dagster(start: dt.date, end: dt.date, *, db: str | None) -> int:
-    path = db or duckdb_path_from_env()
-    print(f"syncing {start} .. {end} into {path}", file=sys.stderr)
-    outcome = run_windows(start, end, db=path)
-    print_summary(path, start, end, outcome)
-    if not outcome.success:
-        print(f"error: {outcome.reason}", file=sys.stderr)
-        return 1
-    return 0
-
-
-def print_summary(path: str, start: dt.date, end: dt.date, outcome: RunOutcome) -> None:
-    if os.path.exists(path):
-        with Warehouse(path, timezone=timezone_from_env(), read_only=True) as warehouse:
-            rows = warehouse.fetch("summary_windows", {"start": start, "end": end})
-        print(
-            f"{'window':<12}{'orders':>8}{'items':>8}{'api total':>11}{'issues':>8}{'requests':>10}"
-        )
-        for day, orders, items, total, issues, requests in rows:
-            print(f"{day!s:<12}{orders:>8}{items:>8}{total:>11}{issues:>8}{requests:>10}")
-        if rows:
-            totals = [sum(int(r[i] or 0) for r in rows) for i in range(1, 6)]
-            print(
-                f"{'total':<12}{totals[0]:>8}{totals[1]:>8}{totals[2]:>11}{totals[3]:>8}{totals[4]:>10}"
-            )
+def finish(outcome: RunOutcome) -> int:
     for name, passed, severity in outcome.checks:
         print(f"check {name}: {'passed' if passed else 'FAILED (' + severity.lower() + ')'}")
-
-
-def demo(*, days: int, orders: int, db: str | None) -> int:
-    """Sandbox on a free port, backfill the last `days` windows, checks, and what landed."""
-    from orders_connector.sandbox import SandboxConfig, SandboxServer
-    from orders_connector.settings import zone
-    from orders_connector.windows import today_in
-
-    timezone = timezone_from_env()
-    end = today_in(zone(timezone))
-    start = end - dt.timedelta(days=days - 1)
-    path = db or duckdb_path_from_env()
-    config = SandboxConfig(
-        orders=orders, start=start, end=end, seed=1, token="sandbox-token", timezone=timezone
-    )
-    with SandboxServer(config) as sandbox:
-        os.environ["ORDERS_API_BASE_URL"] = sandbox.base_url
-        os.environ["ORDERS_API_TOKEN"] = "sandbox-token"
-        os.environ.setdefault("ORDERS_START_DATE", start.isoformat())
-        print(f"sandbox API at {sandbox.base_url} ({orders} orders, {start} .. {end})")
-        print(f"backfilling {days} day windows into {path} through Dagster ...")
-        outcome = run_windows(start, end, db=path)
-    print_summary(path, start, end, outcome)
     if outcome.success:
-        print_landed(path)
-        print(
-            "\nExplore it in the Dagster UI (two terminals, from this folder):\n"
-            "  .venv/bin/orders-connector sandbox --port 8765\n"
-            f"  ORDERS_API_BASE_URL=http://127.0.0.1:8765 ORDERS_API_TOKEN=sandbox-token "
-            f"ORDERS_START_DATE={start} ORDERS_DUCKDB_PATH={path} .venv/bin/dagster dev"
-        )
         return 0
     print(f"error: {outcome.reason}", file=sys.stderr)
     return 1
 
 
-def print_landed(path: str) -> None:
-    with Warehouse(path, timezone=timezone_from_env(), read_only=True) as warehouse:
+def sync_through_dagster(start: dt.date, end: dt.date, *, db: str | None) -> int:
+    sync = SyncSettings.from_env(duckdb_path=db)
+    print(f"syncing {start} .. {end} into {sync.duckdb_path}", file=sys.stderr)
+    outcome = run_job(SYNC_JOB, sync, start, end)
+    print_windows(sync, start, end)
+    return finish(outcome)
+
+
+def refresh_through_dagster(
+    *, as_of: dt.date | None, lookback_days: int | None, db: str | None
+) -> int:
+    """Exactly what the daily schedule runs, as if today were `as_of`."""
+    sync = SyncSettings.from_env(duckdb_path=db, lookback_days=lookback_days)
+    as_of = as_of or today_in(zone(sync.timezone))
+    windows = lookback_windows(as_of, sync.lookback_days, sync.start_date)
+    print(f"refresh as of {as_of}: lookback {windows[0].day} .. {windows[-1].day}", file=sys.stderr)
+    outcome = run_job(
+        DAILY_JOB,
+        sync,
+        windows[0].day,
+        windows[-1].day,
+        refresh_run_config(sync, as_of=as_of),
+    )
+    if outcome.success:
+        print_refresh(sync, outcome)
+    return finish(outcome)
+
+
+def print_refresh(sync: SyncSettings, outcome: RunOutcome) -> None:
+    with Warehouse(sync.duckdb_path, timezone=sync.timezone, read_only=True) as warehouse:
+        windows = warehouse.fetch("report_refreshed_windows", {"since": outcome.started_at})
+        changes = warehouse.fetch("report_status_changes", {"since": outcome.started_at})
+    refreshed = {
+        m.partition or "": m
+        for m in outcome.result.get_asset_materialization_events()
+        if m.asset_key == dg.AssetKey("raw_orders")
+    }
+    print(f"{'window':<12}{'reason':<14}{'orders':>8}{'requests':>10}")
+    for day, orders, requests in windows:
+        reason = "lookback" if day.isoformat() in refreshed else "open orders"
+        print(f"{day!s:<12}{reason:<14}{orders:>8}{requests:>10}")
+    print(f"{len(changes)} status changes seen")
+    for order_id, field, before, after in changes:
+        print(f"  order {order_id}: {field} {before} -> {after}")
+
+
+def print_windows(sync: SyncSettings, start: dt.date, end: dt.date) -> None:
+    if not os.path.exists(sync.duckdb_path):
+        return
+    with Warehouse(sync.duckdb_path, timezone=sync.timezone, read_only=True) as warehouse:
+        rows = warehouse.fetch("summary_windows", {"start": start, "end": end})
+    header = (
+        f"{'window':<12}{'orders':>8}{'items':>8}{'api total':>11}{'issues':>8}{'requests':>10}"
+    )
+    print(header)
+    for day, orders, items, total, issues, requests in rows:
+        print(f"{day!s:<12}{orders:>8}{items:>8}{total:>11}{issues:>8}{requests:>10}")
+    if rows:
+        t = [sum(int(r[i] or 0) for r in rows) for i in range(1, 6)]
+        print(f"{'total':<12}{t[0]:>8}{t[1]:>8}{t[2]:>11}{t[3]:>8}{t[4]:>10}")
+
+
+def demo(*, days: int, orders: int, db: str | None) -> int:
+    """Sandbox on a free port, backfill the last `days` windows, checks, and what landed."""
+    from orders_connector.sandbox import SandboxConfig, SandboxServer
+
+    sync = SyncSettings.from_env(duckdb_path=db)
+    end = today_in(zone(sync.timezone))
+    start = end - dt.timedelta(days=days - 1)
+    sync = sync.model_copy(update={"start_date": min(sync.start_date, start)})
+    config = SandboxConfig(
+        orders=orders, start=start, end=end, seed=1, token="sandbox-token", timezone=sync.timezone
+    )
+    with SandboxServer(config) as sandbox:
+        os.environ["ORDERS_API_BASE_URL"] = sandbox.base_url
+        os.environ["ORDERS_API_TOKEN"] = "sandbox-token"
+        print(f"sandbox API at {sandbox.base_url} ({orders} orders, {start} .. {end})")
+        print(f"backfilling {days} day windows into {sync.duckdb_path} through Dagster ...")
+        outcome = run_job(SYNC_JOB, sync, start, end)
+    print_windows(sync, start, end)
+    code = finish(outcome)
+    if code == 0:
+        print_landed(sync)
+        print(
+            "\nExplore it in the Dagster UI (two terminals, from this folder):\n"
+            "  .venv/bin/orders-connector sandbox --port 8765\n"
+            "  ORDERS_API_BASE_URL=http://127.0.0.1:8765 ORDERS_API_TOKEN=sandbox-token "
+            f"ORDERS_START_DATE={start} ORDERS_DUCKDB_PATH={sync.duckdb_path} .venv/bin/dagster dev"
+        )
+    return code
+
+
+def print_landed(sync: SyncSettings) -> None:
+    with Warehouse(sync.duckdb_path, timezone=sync.timezone, read_only=True) as warehouse:
         [(orders, items, products, issues, history)] = warehouse.fetch("summary_totals")
         statuses = warehouse.fetch("summary_statuses")
     print(

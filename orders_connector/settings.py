@@ -14,8 +14,15 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
-from pydantic import model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from orders_connector.errors import ConfigurationError
 
@@ -124,9 +131,7 @@ class ApiSettings(BaseModel):
             raise ConfigurationError(_one_line(exc)) from None
 
     @classmethod
-    def from_env(
-        cls, env: Mapping[str, str] | None = None, **overrides: Any
-    ) -> ApiSettings:
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> ApiSettings:
         """Settings from `ORDERS_API_*` variables; keyword overrides win."""
         env = os.environ if env is None else env
         values: dict[str, Any] = {}
@@ -164,3 +169,58 @@ def _one_line(exc: ValidationError) -> str:
         msg = str(err["msg"]).removeprefix("Value error, ")
         problems.append(f"{where}: {msg}")
     return "invalid configuration: " + "; ".join(problems)
+
+
+class SyncSettings(BaseModel):
+    """What to sync and where to: the pipeline's settings beside the API's."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    start_date: dt.date = Field(DEFAULT_START_DATE, description="First day window (partition)")
+    timezone: str = Field(DEFAULT_TIMEZONE, description="The API's local timezone (IANA name)")
+    duckdb_path: str = Field(DEFAULT_DUCKDB_PATH, description="DuckDB file (or md: path)")
+    items_mode: ItemsMode = Field("auto", description="'embedded', 'endpoint' or 'auto'")
+    lookback_days: int = Field(7, ge=1, le=366, description="Windows re-synced every day")
+    refresh_budget: int = Field(
+        200, ge=1, description="Requests a day for open orders beyond the lookback"
+    )
+    freshness_hours: float = Field(
+        26.0, gt=0, description="Age after which the latest window counts as stale"
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        zone(value)
+        return value
+
+    @model_validator(mode="after")
+    def _start_not_in_future(self) -> SyncSettings:
+        today = dt.datetime.now(zone(self.timezone)).date()
+        if self.start_date > today:
+            raise ValueError(f"start date {self.start_date} is in the future")
+        return self
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> SyncSettings:
+        """Settings from `ORDERS_*` variables; keyword overrides win."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {
+            field: env[var] for field, var in SYNC_ENV_VARS.items() if env.get(var, "") != ""
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        try:
+            return cls(**values)
+        except ValidationError as exc:
+            raise ConfigurationError(_one_line(exc)) from None
+
+
+SYNC_ENV_VARS: dict[str, str] = {
+    "start_date": "ORDERS_START_DATE",
+    "timezone": "ORDERS_API_TIMEZONE",
+    "duckdb_path": "ORDERS_DUCKDB_PATH",
+    "items_mode": "ORDERS_ITEMS_MODE",
+    "lookback_days": "ORDERS_LOOKBACK_DAYS",
+    "refresh_budget": "ORDERS_REFRESH_BUDGET",
+    "freshness_hours": "ORDERS_FRESHNESS_HOURS",
+}

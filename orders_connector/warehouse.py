@@ -293,8 +293,10 @@ class Warehouse:
         statements = self._con.extract_statements(load_sql(sql_name))
         if not statements:
             raise ValueError(f"sql/{sql_name}.sql holds no statement")
+        if not isinstance(params, Mapping) and not params:
+            params = {}  # a file of several statements without parameters runs whole
         if not isinstance(params, Mapping):
-            if len(statements) > 1 and params:
+            if len(statements) > 1:
                 raise ValueError(
                     f"sql/{sql_name}.sql has {len(statements)} statements: bind named parameters"
                 )

@@ -1,0 +1,1 @@
+INSERT OR IGNORE INTO status_terminal (kind, code) VALUES ($kind, $code);
