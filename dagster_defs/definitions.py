@@ -5,6 +5,7 @@ from dagster_duckdb import DuckDBResource
 
 from dagster_defs.assets.extraction import build_extraction_assets
 from dagster_defs.assets.freshness import REFRESH_ASSET, build_refresh_asset
+from dagster_defs.assets.writeback import order_status_writeback, writeback_job
 from dagster_defs.checks import build_extraction_checks, build_freshness_checks
 from dagster_defs.partitions import daily_partitions
 from dagster_defs.resources import OrdersApiResource
@@ -42,12 +43,17 @@ def build_definitions(
         config=refresh_run_config(sync, as_of=None),
     )
     return dg.Definitions(
-        assets=[*build_extraction_assets(partitions_def), build_refresh_asset(sync.start_date)],
+        assets=[
+            *build_extraction_assets(partitions_def),
+            build_refresh_asset(sync.start_date),
+            order_status_writeback,
+        ],
         asset_checks=[
             *build_extraction_checks(partitions_def),
             *build_freshness_checks(sync),
         ],
-        jobs=[sync_job, daily_job],
+        # The write-back job is opt-in: a person starts it, no schedule does.
+        jobs=[sync_job, daily_job, writeback_job],
         schedules=[build_daily_schedule(sync, daily_job)],
         resources={
             "orders_api": orders_api
