@@ -90,9 +90,14 @@ def open_warehouse(duckdb_resource: DuckDBResource, timezone: str) -> Iterator[W
         os.makedirs(parent, exist_ok=True)
     try:
         with duckdb_resource.get_connection() as conn:
-            warehouse = Warehouse.from_connection(conn, timezone=timezone)
-            warehouse.ensure_schema()
-            yield warehouse
+            # dagster-duckdb closes the connection only when the block succeeds; a failed step
+            # would otherwise keep the file open in this process.
+            try:
+                warehouse = Warehouse.from_connection(conn, timezone=timezone)
+                warehouse.ensure_schema()
+                yield warehouse
+            finally:
+                conn.close()
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
             raise WarehouseBusyError(
