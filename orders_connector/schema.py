@@ -223,3 +223,246 @@ ISSUE_PROBLEMS: Final[dict[str, str]] = {
     "missing": "order_created_at absent, null or blank",
     "outside_window": "order_created_at on another day than the window it was fetched for",
 }
+
+
+# --- reporting views ----------------------------------------------------------------------------
+# The views BI tools read, created from `sql/view_<name>.sql` by `orders_connector.reporting`; a
+# test reads their real columns and asserts they equal these. `primary_key` holds each view's grain
+# (the columns that make a row unique). Listed in creation order: a view comes after those it reads.
+
+MONEY_SUM: Final = "DECIMAL(38,2)"
+_DAY = "API-local day of order_created_at (the sync window's day when that time is unparseable)"
+_PAYMENT_STATE = "financial_status grouped: 'paid', 'unpaid', 'refund' or 'unknown'"
+_RETURN_STATE = (
+    "return_status grouped: 'none', 'open', 'refused', 'returned' or 'partially_returned'"
+)
+_NET_PARSED = "total_price summed over the orders whose total parsed"
+
+
+def _rate(what: str) -> tuple[str, str, str]:
+    return ("return_rate", "DOUBLE", f"return_orders / orders (0..1), {what}")
+
+
+def _open_returns(name: str, description: str, days: str) -> TableSchema:
+    return _table(
+        name,
+        description,
+        ("order_id",),
+        ("order_id", "BIGINT", "Order id"),
+        ("order_number", "VARCHAR", "Order number"),
+        ("order_source", "VARCHAR", "Order source"),
+        ("contact_id", "BIGINT", "The customer"),
+        ("order_created_at", "TIMESTAMP", f"Order creation time, {_LOCAL_TS}"),
+        ("return_status", "VARCHAR", "Return status (not final)"),
+        ("fulfillment_status", "VARCHAR", "Fulfillment status"),
+        ("financial_status", "VARCHAR", "Payment status"),
+        (
+            "status_observed_since",
+            TIMESTAMPTZ,
+            "First observation (sync or write-back) showing the current return status",
+        ),
+        ("updated_at_utc", TIMESTAMPTZ, "The order record's last update in the CRM"),
+        (
+            "status_since",
+            TIMESTAMPTZ,
+            "The earlier of the two: the return status was entered at this time or before",
+        ),
+        ("days_in_status", "DOUBLE", days),
+    )
+
+
+VIEWS: Final[dict[str, TableSchema]] = {
+    v.name: v
+    for v in (
+        _table(
+            "orders_enriched",
+            "One row per order with the derived fields every report shares: the API-local "
+            "order day, payment and return state, item lines and units.",
+            ("id",),
+            ("id", "BIGINT", "Order id"),
+            ("order_number", "VARCHAR", "Order number"),
+            ("order_source", "VARCHAR", "Order source"),
+            ("contact_id", "BIGINT", "The customer (contact)"),
+            ("order_created_at", "TIMESTAMP", f"Order creation time, {_LOCAL_TS}"),
+            ("order_day", "DATE", _DAY),
+            ("order_created_at_utc", TIMESTAMPTZ, "order_created_at as an instant"),
+            ("financial_status", "VARCHAR", "Payment status code"),
+            ("fulfillment_status", "VARCHAR", "Fulfillment status code"),
+            ("return_status", "VARCHAR", "Return status code"),
+            (
+                "payment_state",
+                "VARCHAR",
+                "'paid' (paid); 'unpaid' (pending, cod, remitted, failed); 'refund' "
+                "(pending_refund, pending_partial_refund, partial_refunded, refunded); "
+                "'unknown' (NULL or a value outside the published list)",
+            ),
+            (
+                "return_state",
+                "VARCHAR",
+                "'none' (NULL or no_need); 'refused'; 'returned'; 'partially_returned' "
+                "(partial_return); 'open' (any other value, unknown ones included)",
+            ),
+            ("subtotal_price", MONEY, "Sum of item prices before discounts, tax, shipping"),
+            ("total_discount", MONEY, "Total of all discounts"),
+            ("shipping_fee", MONEY, "Shipping fee"),
+            ("total_tax", MONEY, "Tax amount"),
+            ("total_price", MONEY, "Final total (net)"),
+            ("item_lines", "BIGINT", "Rows in order_items for the order"),
+            ("units", "BIGINT", "Sum of the items' quantity"),
+            ("updated_at_utc", TIMESTAMPTZ, "Record update time as an instant"),
+        ),
+        _table(
+            "order_items_enriched",
+            "One row per order item with its product and its order's day and statuses.",
+            ("order_id", "position"),
+            ("order_id", "BIGINT", "The order"),
+            ("position", "INTEGER", "0-based index in the order's items list"),
+            ("item_id", "BIGINT", "Order item id"),
+            ("product_id", "BIGINT", "Product id"),
+            ("product_name", "VARCHAR", "Product name as the order carried it"),
+            ("product_sku", "VARCHAR", "SKU as the order carried it"),
+            ("product_price", MONEY, "The product's latest unit price (products.price)"),
+            ("quantity", "INTEGER", "Quantity"),
+            ("total_price_before_discounts", MONEY, "Line total before discounts"),
+            ("total_discount", MONEY, "Line discount"),
+            ("total_price_after_discounts", MONEY, "Line total after discounts"),
+            ("order_number", "VARCHAR", "The order's number"),
+            ("order_source", "VARCHAR", "The order's source"),
+            ("contact_id", "BIGINT", "The order's customer"),
+            ("order_created_at", "TIMESTAMP", f"The order's creation time, {_LOCAL_TS}"),
+            ("order_day", "DATE", _DAY),
+            ("financial_status", "VARCHAR", "The order's payment status"),
+            ("fulfillment_status", "VARCHAR", "The order's fulfillment status"),
+            ("return_status", "VARCHAR", "The order's return status"),
+            ("payment_state", "VARCHAR", _PAYMENT_STATE),
+            ("return_state", "VARCHAR", _RETURN_STATE),
+        ),
+        _table(
+            "daily_sales",
+            "Sales per API-local order day and order source: orders, items, money, and net "
+            "split by payment state (the four splits add up to net).",
+            ("order_day", "order_source"),
+            ("order_day", "DATE", _DAY),
+            ("order_source", "VARCHAR", "Order source (NULL when the order has none)"),
+            ("orders", "BIGINT", "Orders"),
+            ("item_lines", "BIGINT", "Order item rows"),
+            ("units", "BIGINT", "Sum of item quantities"),
+            ("gross", MONEY_SUM, "Sum of subtotal_price"),
+            ("discounts", MONEY_SUM, "Sum of total_discount"),
+            ("shipping", MONEY_SUM, "Sum of shipping_fee"),
+            ("tax", MONEY_SUM, "Sum of total_tax"),
+            ("net", MONEY_SUM, "Sum of total_price"),
+            ("paid_orders", "BIGINT", "Orders with payment_state 'paid'"),
+            ("paid_net", MONEY_SUM, "Net of those orders"),
+            ("unpaid_orders", "BIGINT", "Orders with payment_state 'unpaid'"),
+            ("unpaid_net", MONEY_SUM, "Net of those orders"),
+            ("refund_orders", "BIGINT", "Orders with payment_state 'refund'"),
+            ("refund_net", MONEY_SUM, "Net of those orders"),
+            ("unknown_payment_orders", "BIGINT", "Orders with payment_state 'unknown'"),
+            ("unknown_payment_net", MONEY_SUM, "Net of those orders"),
+        ),
+        _table(
+            "order_status_funnel",
+            "Orders per value of each status field, with label, known and terminal flags, "
+            "and the value's share of all orders.",
+            ("status_field", "status"),
+            (
+                "status_field",
+                "VARCHAR",
+                "'financial_status', 'fulfillment_status' or 'return_status'",
+            ),
+            ("status", "VARCHAR", "The status value (NULL: orders without one)"),
+            ("label", "VARCHAR", "The vendor's label; NULL for an unknown value"),
+            ("is_known", "BOOLEAN", "Whether the value is in the vendor's published list"),
+            (
+                "is_terminal",
+                "BOOLEAN",
+                "Whether the value is final (enums.TERMINAL_STATUSES; a missing return status "
+                "is final, other missing values are not)",
+            ),
+            ("orders", "BIGINT", "Orders holding the value now"),
+            ("share", "DOUBLE", "orders / all orders (0..1)"),
+        ),
+        _table(
+            "order_status_crosstab",
+            "Orders per (financial_status, fulfillment_status) pair: the cross-tab, long form.",
+            ("financial_status", "fulfillment_status"),
+            ("financial_status", "VARCHAR", "Payment status (NULL included)"),
+            ("fulfillment_status", "VARCHAR", "Fulfillment status (NULL included)"),
+            ("orders", "BIGINT", "Orders holding both values now"),
+            ("share", "DOUBLE", "orders / all orders (0..1)"),
+        ),
+        _table(
+            "order_status_durations",
+            "Observed status changes per field and from -> to pair, with the median time the "
+            "order held the earlier status (from order_status_history observation times).",
+            ("status_field", "from_status", "to_status"),
+            (
+                "status_field",
+                "VARCHAR",
+                "'financial_status', 'fulfillment_status' or 'return_status'",
+            ),
+            ("from_status", "VARCHAR", "The status before the change"),
+            ("to_status", "VARCHAR", "The status after the change"),
+            ("changes", "BIGINT", "Changes observed"),
+            (
+                "median_hours",
+                "DOUBLE",
+                "Median hours from the first observation of from_status to the observation "
+                "of to_status (a status held at first sync counts from that sync)",
+            ),
+        ),
+        _table(
+            "returns",
+            "Returns per API-local order day and order source: orders, returns by state, "
+            "return rate.",
+            ("order_day", "order_source"),
+            ("order_day", "DATE", _DAY),
+            ("order_source", "VARCHAR", "Order source (NULL when the order has none)"),
+            ("orders", "BIGINT", "Orders"),
+            ("return_orders", "BIGINT", "Orders whose return_state is not 'none'"),
+            ("open_return_orders", "BIGINT", "Orders whose return is still in flight"),
+            ("refused_return_orders", "BIGINT", "Orders whose return was refused"),
+            ("returned_orders", "BIGINT", "Orders returned in full or in part"),
+            _rate("per day and source"),
+        ),
+        _table(
+            "returns_by_product",
+            "Returns per product: orders containing it and how many of them started a return "
+            "(returns are per order, so a return counts for every product in the order).",
+            ("product_id",),
+            ("product_id", "BIGINT", "Product id (items without one are left out)"),
+            ("product_name", "VARCHAR", "Product name (latest observation)"),
+            ("product_sku", "VARCHAR", "SKU (latest observation)"),
+            ("orders", "BIGINT", "Orders containing the product"),
+            ("units", "BIGINT", "Units of the product in those orders"),
+            ("return_orders", "BIGINT", "Of those, orders whose return_state is not 'none'"),
+            ("returned_orders", "BIGINT", "Of those, orders returned in full or in part"),
+            _rate("per product"),
+        ),
+        _open_returns(
+            "open_returns",
+            "Orders whose return is still in flight (return_state 'open'), with how long "
+            "they have held their return status at least.",
+            "Days from status_since to now (a lower bound)",
+        ),
+        _open_returns(
+            "stuck_returns",
+            "Open returns whose status has not moved for more than 14 days (open_returns "
+            "filtered; query open_returns for another threshold).",
+            "Days from status_since to now (a lower bound); more than 14",
+        ),
+        _table(
+            "contact_orders",
+            "Per customer (contact_id): first and last order, orders and lifetime net value.",
+            ("contact_id",),
+            ("contact_id", "BIGINT", "The customer (orders without one are left out)"),
+            ("orders", "BIGINT", "Orders"),
+            ("first_order_at", "TIMESTAMP", f"First order_created_at, {_LOCAL_TS}"),
+            ("last_order_at", "TIMESTAMP", f"Last order_created_at, {_LOCAL_TS}"),
+            ("lifetime_net", MONEY_SUM, _NET_PARSED),
+            ("paid_orders", "BIGINT", "Orders with payment_state 'paid'"),
+            ("lifetime_paid_net", MONEY_SUM, "Net of those orders"),
+        ),
+    )
+}
