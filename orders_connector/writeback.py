@@ -208,12 +208,16 @@ async def write_back(
         "dry run" if options.dry_run else "APPLY",
         options.max_writes,
     )
-    async with OrdersClient(settings, transport=transport) as client:
-        run = _Run(client, options, journal, report)
-        for correction in found.corrections:
-            await run.work_on(correction)
-        report.requests = client.stats.requests
-    journal.flush()
+    try:
+        async with OrdersClient(settings, transport=transport) as client:
+            run = _Run(client, options, journal, report)
+            for correction in found.corrections:
+                await run.work_on(correction)
+            report.requests = client.stats.requests
+    finally:
+        # Interrupted or not, what was decided so far belongs in the audit.
+        journal.flush()
+    report.rows = journal.rows
     report.seconds = time.monotonic() - started
     return report
 
@@ -327,7 +331,11 @@ class Journal:
         key = (row.order_id, row.field)
         self._rows[key] = row
         self._pending[key] = row
-        self._report.rows = list(self._rows.values())
+
+    @property
+    def rows(self) -> list[AuditRow]:
+        """The latest row of every (order, field) recorded so far."""
+        return list(self._rows.values())
 
     def flush(self, local_statuses: tuple[int, Mapping[str, str | None]] | None = None) -> None:
         """Store the rows recorded since the last flush (and a verified order's statuses)."""

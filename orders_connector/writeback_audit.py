@@ -144,7 +144,7 @@ def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def plan_text(rows: Sequence[AuditRow], *, message_width: int = 60) -> str:
+def plan_text(rows: Sequence[AuditRow], *, message_width: int = 72) -> str:
     """The plan/outcome table as aligned plain text for the terminal."""
     table = [PLAN_COLUMNS, *(_cells(r) for r in sort_rows(rows))]
     table = [(*cells[:-1], _clip(cells[-1], message_width)) for cells in table]
