@@ -15,7 +15,8 @@ import itertools
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncGenerator, Callable, Iterable, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -360,7 +361,7 @@ async def iter_extract(
     items_mode: ItemsMode = "auto",
     max_drift_rereads: int = 3,
     window_concurrency: int = 2,
-) -> AsyncIterator[WindowExtract]:
+) -> AsyncGenerator[WindowExtract, None]:
     """Windows as they complete, `window_concurrency` at a time.
 
     At most `window_concurrency + 1` windows are held at once (those being fetched plus the
@@ -430,7 +431,7 @@ def extract_windows(
         summary = ExtractSummary()
         started = time.monotonic()
         async with OrdersClient(settings, transport=transport, limiter=limiter) as client:
-            async for extract in iter_extract(
+            extracts = iter_extract(
                 client,
                 windows,
                 window_end=window_end or settings.window_end,
@@ -439,9 +440,12 @@ def extract_windows(
                     settings.max_drift_rereads if max_drift_rereads is None else max_drift_rereads
                 ),
                 window_concurrency=window_concurrency,
-            ):
-                await asyncio.to_thread(sink, extract)
-                summary.add(extract)
+            )
+            # aclosing: a failing sink cancels the windows still downloading, right away.
+            async with aclosing(extracts):
+                async for extract in extracts:
+                    await asyncio.to_thread(sink, extract)
+                    summary.add(extract)
         summary.seconds = time.monotonic() - started
         return summary
 

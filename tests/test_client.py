@@ -240,7 +240,8 @@ async def test_wrong_token_is_an_authentication_error_without_the_token(
     error = raised.value
     assert error.status == 401 and error.message == "Unauthenticated."
     assert error.request_id  # the server's X-Request-Id, for the vendor's support
-    for text in (str(error), repr(error), caplog.text, repr(client)):
+    assert "HTTP 401" in caplog.text  # the failure was logged...
+    for text in (str(error), repr(error), caplog.text, repr(client)):  # ...without the token
         assert wrong not in text
 
 

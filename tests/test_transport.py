@@ -537,3 +537,17 @@ async def test_pacing_keeps_a_run_inside_the_servers_throttle(
     assert 429 not in statuses(sandbox)
     assert client.stats.throttled_429 == 0
     assert busiest_span([r.time for r in sandbox.state.requests], 2.0) <= 20
+
+
+async def test_retry_logs_say_what_happened_and_never_carry_the_token(
+    make_sandbox: MakeSandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="orders_connector")
+    sandbox = make_sandbox(token=TOKEN, faults=Faults(error_rate=0.5, html_200_rate=0.2))
+    async with sandbox_client(sandbox, RecordedSleep(), max_retries=10) as client:
+        for order_id in range(1, 11):
+            await client.get_order(order_id)
+
+    assert client.stats.retries > 0
+    assert "retry 1/10" in caplog.text and "HTTP 5" in caplog.text
+    assert TOKEN not in caplog.text
