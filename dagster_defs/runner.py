@@ -89,6 +89,7 @@ def finish(outcome: RunOutcome) -> int:
 
 def sync_through_dagster(start: dt.date, end: dt.date, *, db: str | None) -> int:
     sync = SyncSettings.from_env(duckdb_path=db)
+    ApiSettings.from_env()
     print(f"syncing {start} .. {end} into {sync.duckdb_path}", file=sys.stderr)
     outcome = run_job(SYNC_JOB, sync, start, end)
     print_windows(sync, start, end)
@@ -100,6 +101,7 @@ def refresh_through_dagster(
 ) -> int:
     """Exactly what the daily schedule runs, as if today were `as_of`."""
     sync = SyncSettings.from_env(duckdb_path=db, lookback_days=lookback_days)
+    ApiSettings.from_env()
     as_of = as_of or today_in(zone(sync.timezone))
     windows = lookback_windows(as_of, sync.lookback_days, sync.start_date)
     print(f"refresh as of {as_of}: lookback {windows[0].day} .. {windows[-1].day}", file=sys.stderr)
