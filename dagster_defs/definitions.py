@@ -5,11 +5,13 @@ from dagster_duckdb import DuckDBResource
 
 from dagster_defs.assets.extraction import build_extraction_assets
 from dagster_defs.assets.freshness import REFRESH_ASSET, build_refresh_asset
+from dagster_defs.assets.reporting import reporting_views
 from dagster_defs.assets.writeback import order_status_writeback, writeback_job
 from dagster_defs.checks import build_extraction_checks, build_freshness_checks
 from dagster_defs.partitions import daily_partitions
 from dagster_defs.resources import OrdersApiResource
 from dagster_defs.schedules import DAILY_JOB, SYNC_JOB, build_daily_schedule, refresh_run_config
+from orders_connector.reporting import VIEW_NAMES
 from orders_connector.settings import SyncSettings
 
 EXTRACTION_ASSETS = (
@@ -22,6 +24,7 @@ EXTRACTION_ASSETS = (
     "financial_statuses",
     "fulfillment_statuses",
     "return_statuses",
+    *VIEW_NAMES,  # reporting views: created on every sync, so they exist after any run
 )
 
 
@@ -47,6 +50,7 @@ def build_definitions(
             *build_extraction_assets(partitions_def),
             build_refresh_asset(sync.start_date),
             order_status_writeback,
+            reporting_views,
         ],
         asset_checks=[
             *build_extraction_checks(partitions_def),
