@@ -25,13 +25,12 @@ import httpx
 from orders_connector.client import OrdersClient
 from orders_connector.errors import DriftError
 from orders_connector.models import Page
-from orders_connector.settings import ApiSettings, WindowEnd
+from orders_connector.settings import ApiSettings, ItemsMode, WindowEnd
 from orders_connector.transport import AdaptiveLimiter
 from orders_connector.windows import DayWindow, local_day_of
 
 log = logging.getLogger("orders_connector")
 
-ItemsMode = Literal["embedded", "endpoint", "auto"]
 ItemsSourceUsed = Literal["embedded", "endpoint", "none"]
 Payload = dict[str, Any]
 
