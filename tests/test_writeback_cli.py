@@ -26,15 +26,17 @@ MakeSandbox = Callable[..., SandboxServer]
 CLI = Path(sys.executable).parent / "orders-connector"
 
 
-def writeback(crm: SandboxServer, db: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "ORDERS_API_BASE_URL": crm.base_url,
-        "ORDERS_API_TOKEN": TOKEN,
-        "ORDERS_START_DATE": DAYS[0].isoformat(),
-    }
+def writeback(
+    crm: SandboxServer, db: Path, *args: str, **more_env: str
+) -> subprocess.CompletedProcess[str]:
+    env = {name: value for name, value in os.environ.items() if not name.startswith("ORDERS_")}
     env.pop("DAGSTER_HOME", None)
-    env.pop("ORDERS_CORRECTIONS_SQL", None)
+    env.update(
+        ORDERS_API_BASE_URL=crm.base_url,
+        ORDERS_API_TOKEN=TOKEN,
+        ORDERS_START_DATE=DAYS[0].isoformat(),
+        **more_env,
+    )
     return subprocess.run(
         [str(CLI), "writeback", "--db", str(db), *args],
         env=env,
@@ -46,7 +48,7 @@ def writeback(crm: SandboxServer, db: Path, *args: str) -> subprocess.CompletedP
 
 
 @pytest.mark.slow
-def test_the_cli_plans_by_default_and_sends_only_with_apply_within_max_writes(
+def test_the_cli_plans_by_default_and_sends_only_with_apply_within_max_writes_and_method(
     make_sandbox: MakeSandbox, tmp_path: Path
 ) -> None:
     crm = make_sandbox(**SANDBOX)
@@ -75,10 +77,12 @@ def test_the_cli_plans_by_default_and_sends_only_with_apply_within_max_writes(
     ]
     assert "run again with --apply" in planned.stdout
 
-    applied = writeback(crm, db, "--apply", "--max-writes", "1")
+    applied = writeback(
+        crm, db, "--apply", "--max-writes", "1", ORDERS_API_UPDATE_METHOD="post_override"
+    )
     assert applied.returncode == 0, applied.stderr
-    assert [(w.order_id, w.body) for w in crm.state.writes] == [
-        (1, {"fulfillment_status": "received"})
+    assert [(w.order_id, w.method, w.method_override, w.body) for w in crm.state.writes] == [
+        (1, "POST", True, {"fulfillment_status": "received"})
     ]
     assert "1 verified, 2 capped" in applied.stdout
     [run_line] = [line for line in applied.stdout.splitlines() if line.startswith("run ")]
