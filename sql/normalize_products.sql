@@ -1,25 +1,26 @@
 -- Products from the items' nested product objects. Name, SKU and price follow the most recent
--- observation; first_seen / last_seen only ever widen.
+-- observation (ties between orders fetched together: the highest order id, then position);
+-- first_seen / last_seen only ever widen.
 CREATE OR REPLACE TEMP TABLE nz_products AS
 SELECT
-    product_id AS id,
-    arg_max(name, seen_order) AS name,
-    arg_max(sku, seen_order) AS sku,
-    arg_max(price, seen_order) AS price,
+    product_ref_id AS id,
+    arg_max(product_name, seen_order) AS name,
+    arg_max(product_sku, seen_order) AS sku,
+    arg_max(product_price, seen_order) AS price,
     min(fetched_at) AS first_seen,
     max(fetched_at) AS last_seen
 FROM (
     SELECT
-        nz_int(item.product.id) AS product_id,
-        CASE WHEN nz_container(shape.name_type) THEN NULL ELSE item.product.name END AS name,
-        CASE WHEN nz_container(shape.sku_type) THEN NULL ELSE item.product.sku END AS sku,
-        nz_money(item.product.price) AS price,
+        product_ref_id,
+        product_name,
+        product_sku,
+        product_price,
         fetched_at,
         (fetched_at, order_id, position) AS seen_order
     FROM nz_items
+    WHERE product_ref_id IS NOT NULL
 )
-WHERE product_id IS NOT NULL
-GROUP BY product_id;
+GROUP BY product_ref_id;
 
 INSERT INTO products (id, name, sku, price, first_seen, last_seen)
 SELECT id, name, sku, price, first_seen, last_seen FROM nz_products
