@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from orders_connector.sandbox.clock import parse_day
-from orders_connector.sandbox.http_types import Response, json_response
+from orders_connector.sandbox.http_types import Response, json_response, list_response
 from orders_connector.sandbox.paging import envelope, page_request
 from orders_connector.sandbox.state import SandboxState
 from orders_connector.sandbox.store import Order, OrderFilters
@@ -41,8 +41,10 @@ class Endpoints:
         )
         ids = self.state.search(filters)
         page_ids = ids[paging.offset : paging.offset + paging.per_page]
-        orders = [self._served(order) for order in self.state.render_many(list(page_ids))]
-        response = json_response(200, envelope(orders, total=len(ids), request=paging, path=path))
+        orders = self.state.render_json_many(list(page_ids), embed_items=self.config.embed_items)
+        response = list_response(
+            200, envelope(orders, total=len(ids), request=paging, path=path), orders
+        )
         if filters.has_days and self.state.faults.insert_during_paging > 0:
             self.state.insert_during_paging(filters)
         return response

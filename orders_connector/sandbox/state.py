@@ -141,6 +141,11 @@ class SandboxState:
         with self._lock:
             return [self._store.render(i) for i in order_ids]
 
+    def render_json_many(self, order_ids: Sequence[int], *, embed_items: bool) -> list[bytes]:
+        """The orders as the list endpoint encodes them (see `OrderStore.render_json`)."""
+        with self._lock:
+            return [self._store.render_json(i, embed_items=embed_items) for i in order_ids]
+
     def number_owner(self, number: str) -> int | None:
         with self._lock:
             return self._store.number_owner(number)

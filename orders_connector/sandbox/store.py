@@ -28,6 +28,7 @@ from orders_connector.sandbox.generator import (
     order_number_of,
 )
 from orders_connector.sandbox.hashing import key
+from orders_connector.sandbox.http_types import encode_json
 from orders_connector.sandbox.timeline import NO_DATE, SECONDS_PER_DAY, build_timeline
 
 Order = dict[str, Any]
@@ -35,6 +36,10 @@ _GENERATED_NUMBER = re.compile(r"FL(\d{8})(\d{4,})")
 _SALT_INSERT = 12
 # Generating an order costs ~100 us, copying a cached one ~4 us; 16k orders take ~55 MB.
 GENERATED_CACHE_SIZE = 16_384
+# A served order's JSON text (~1.3 KB): a search page of cached orders costs a join instead of
+# generating and encoding 100 orders (~40 ms), so a latency-bound client is never held up by
+# the sandbox itself. 128k orders take ~170 MB.
+SERIALIZED_CACHE_SIZE = 131_072
 ORDER_FIELDS = (
     "id", "order_source", "order_created_at", "order_updated_at", "order_number", "order_name",
     "receiver_name", "receiver_address", "receiver_phone", "subtotal_price", "total_discount",
@@ -109,6 +114,8 @@ class OrderStore:
         self._next_item_id = config.orders * MAX_ITEMS_PER_ORDER + 1
         self._search_cache: dict[OrderFilters, Sequence[int]] = {}
         self._generated_cache: OrderedDict[int, Order] = OrderedDict()
+        self._serialized_cache: OrderedDict[int, bytes] = OrderedDict()
+        self._serialized_rates = (self.faults.unknown_enum_rate, self.faults.malformed_rate)
         self.paging_inserts = 0
 
     # --- reading -------------------------------------------------------------------------
@@ -136,6 +143,34 @@ class OrderStore:
             apply_unknown_enums(order, self.config.seed, self.faults.unknown_enum_rate, written)
             apply_malformed(order, self.config.seed, self.faults.malformed_rate, written)
         return order
+
+    def render_json(self, order_id: int, *, embed_items: bool) -> bytes:
+        """`render` as the list endpoint encodes it (`items` emptied unless `embed_items`).
+
+        A never-written order's text depends only on its id and the corruption rates, so it is
+        kept; a written order is encoded afresh each time.
+        """
+        rates = (self.faults.unknown_enum_rate, self.faults.malformed_rate)
+        if rates != self._serialized_rates:
+            # The fault switches are live: what was cached was corrupted at the old rates.
+            self._serialized_cache.clear()
+            self._serialized_rates = rates
+        cacheable = order_id not in self._stored
+        cache = self._serialized_cache
+        if cacheable:
+            text = cache.get(order_id)
+            if text is not None:
+                cache.move_to_end(order_id)
+                return text
+        order = self.render(order_id)
+        if not embed_items:
+            order["items"] = []
+        text = encode_json(order)
+        if cacheable:
+            cache[order_id] = text
+            if len(cache) > SERIALIZED_CACHE_SIZE:
+                cache.popitem(last=False)
+        return text
 
     def items(self, order_id: int) -> list[dict[str, Any]]:
         """The order's item rows, clean: the item endpoints read the table, not the payload."""
