@@ -6,7 +6,16 @@ PYTHON="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
-.venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[${EXTRAS:-}]" 2>&1 \
-    | grep -v "^WARNING: Location" || true
-.venv/bin/python -c 'import orders_connector, dagster_defs' # fail here if the install did not take
+spec="."
+if [ -n "${EXTRAS:-}" ]; then
+    spec=".[${EXTRAS}]"
+fi
+log="$(mktemp)"
+echo "installing $spec into .venv ..."
+if ! .venv/bin/python -m pip install --disable-pip-version-check -e "$spec" >"$log" 2>&1; then
+    grep -v "^WARNING: Location" "$log" >&2 || true
+    echo "error: pip install -e $spec failed" >&2
+    exit 1
+fi
+rm -f "$log"
+.venv/bin/python -c 'import orders_connector, dagster_defs'  # fail here if the install did not take
