@@ -191,7 +191,7 @@ TABLES: Final[dict[str, TableSchema]] = {
         _table(
             "order_status_history",
             "One row each time a normalize sees an order's statuses change (first sight too).",
-            ("seq",),
+            (),
             ("order_id", "BIGINT", "The order"),
             ("observed_at", TIMESTAMPTZ, "When the change was observed"),
             ("financial_status", "VARCHAR", "Payment status now"),

@@ -55,6 +55,8 @@ NORMALIZE_STEPS: Final[tuple[str, ...]] = (
 _MAX_BIGINT: Final = 2**63 - 1
 _LOCK_MARKERS: Final = ("could not set lock", "conflicting lock")
 _PROBLEM_VALUE_CHARS: Final = 80
+# One encoder for every payload: json.dumps with options builds a new encoder per call.
+_UTF8_JSON: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
 @dataclass(frozen=True)
@@ -373,13 +375,16 @@ def _write_landing(
 
 def _json_bytes(value: object, where: str) -> bytes:
     try:
-        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-        return text.encode("utf-8")
-    except UnicodeEncodeError:
-        # Lone surrogates cannot be UTF-8; escaped they are still valid JSON text.
-        return json.dumps(value, separators=(",", ":"), allow_nan=False).encode("ascii")
+        text = _UTF8_JSON.encode(value)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{where} cannot be stored as JSON: {exc}") from exc
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone UTF-16 surrogate (json.loads lets "\ud800" through) is no text any JSON store
+        # accepts: it becomes U+FFFD, everything else stays as it was.
+        repaired = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+        return repaired.encode("utf-8")
 
 
 def _usable_id(value: object) -> int | None:

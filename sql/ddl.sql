@@ -139,5 +139,6 @@ CREATE TABLE IF NOT EXISTS order_status_history (
     previous_fulfillment_status VARCHAR,
     previous_return_status VARCHAR,
     source VARCHAR NOT NULL,
-    seq BIGINT PRIMARY KEY DEFAULT nextval('order_status_history_seq')
+    -- No key: the sequence makes it unique, and an index would only slow the bulk appends.
+    seq BIGINT NOT NULL DEFAULT nextval('order_status_history_seq')
 );

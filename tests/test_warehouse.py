@@ -288,6 +288,13 @@ def test_text_is_stored_byte_for_byte(warehouse: Warehouse) -> None:
     assert stored == (note, "王小明 😀")
 
 
+def test_a_lone_surrogate_becomes_a_replacement_character(warehouse: Warehouse) -> None:
+    # json.loads accepts "\\ud800"; no JSON store can hold it, the rest of the order must land.
+    warehouse.land_window(DAY, [payload(1, note="ok \ud800 ok 中")], fetched_at=FETCHED, stats={})
+    stored = warehouse.connection.execute("SELECT payload->>'$.note' FROM raw_orders").fetchone()
+    assert stored == ("ok \ufffd ok 中",)
+
+
 # --- connections --------------------------------------------------------------------------
 
 
