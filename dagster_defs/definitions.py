@@ -9,7 +9,7 @@ from dagster_defs.assets.reporting import reporting_views
 from dagster_defs.assets.writeback import order_status_writeback, writeback_job
 from dagster_defs.checks import build_extraction_checks, build_freshness_checks
 from dagster_defs.partitions import daily_partitions
-from dagster_defs.resources import OrdersApiResource
+from dagster_defs.resources import OrdersApiResource, orders_api_from_env
 from dagster_defs.schedules import DAILY_JOB, SYNC_JOB, build_daily_schedule, refresh_run_config
 from orders_connector.reporting import VIEW_NAMES
 from orders_connector.settings import SyncSettings
@@ -61,12 +61,7 @@ def build_definitions(
         schedules=[build_daily_schedule(sync, daily_job)],
         resources={
             "orders_api": orders_api
-            or OrdersApiResource(
-                base_url=dg.EnvVar("ORDERS_API_BASE_URL"),
-                token=dg.EnvVar("ORDERS_API_TOKEN"),
-                timezone=sync.timezone,
-                items_mode=sync.items_mode,
-            ),
+            or orders_api_from_env(timezone=sync.timezone, items_mode=sync.items_mode),
             "duckdb": DuckDBResource(database=sync.duckdb_path),
         },
     )

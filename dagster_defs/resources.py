@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any
 
 import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
-from pydantic import Field
+from pydantic import Field, ValidationError
 
-from orders_connector.errors import WarehouseBusyError
+from orders_connector.errors import ConfigurationError, WarehouseBusyError
 from orders_connector.settings import (
+    API_ENV_VARS,
     DEFAULT_DUCKDB_PATH,
     DEFAULT_TIMEZONE,
     ApiSettings,
@@ -20,6 +22,7 @@ from orders_connector.settings import (
     ItemsMode,
     UpdateMethod,
     WindowEnd,
+    one_line,
 )
 from orders_connector.warehouse import Warehouse
 
@@ -28,7 +31,9 @@ class OrdersApiResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     """Connection settings for one tenant's FIRST LINE Orders API."""
 
     base_url: str = Field(description="Tenant host, e.g. https://acme.firstline.cc (no /api/v1)")
-    token: str = Field(description="API token of one employee; pass dg.EnvVar('ORDERS_API_TOKEN')")
+    token: str = Field(
+        description="API token of one employee; pass dg.EnvVar('ORDERS_API_TOKEN')", repr=False
+    )
     timezone: str = Field(
         default=DEFAULT_TIMEZONE, description="The API's local timezone (IANA name)"
     )
@@ -74,6 +79,30 @@ class OrdersApiResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             allow_insecure_http=self.allow_insecure_http,
             window_end=self.window_end,
         )
+
+
+def orders_api_from_env(
+    *, timezone: str, items_mode: ItemsMode, env: Mapping[str, str] | None = None
+) -> OrdersApiResource:
+    """The resource the definitions use: URL and token through `dg.EnvVar` (read when a run
+    starts, never kept in the definitions), every other `ORDERS_API_*` variable as set."""
+    env = os.environ if env is None else env
+    passed_as_env_var = ("base_url", "token", "timezone")
+    settings: dict[str, Any] = {
+        field: env[var]
+        for field, var in API_ENV_VARS.items()
+        if field not in passed_as_env_var and env.get(var, "") != ""
+    }
+    try:
+        return OrdersApiResource(
+            base_url=dg.EnvVar(API_ENV_VARS["base_url"]),
+            token=dg.EnvVar(API_ENV_VARS["token"]),
+            timezone=timezone,
+            items_mode=items_mode,
+            **settings,
+        )
+    except ValidationError as exc:
+        raise ConfigurationError(one_line(exc)) from None
 
 
 def duckdb_path_from_env() -> str:

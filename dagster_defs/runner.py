@@ -38,6 +38,18 @@ def instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.ephemeral()
 
 
+def check_range(sync: SyncSettings, start: dt.date, end: dt.date) -> None:
+    """A range of day windows that exist: start <= end <= today (API-local)."""
+    if end < start:
+        raise ConfigurationError(f"end {end} is before start {start}")
+    today = today_in(zone(sync.timezone))
+    if end > today:
+        # Dagster would run (and mark materialized) partitions that do not exist yet.
+        raise ConfigurationError(
+            f"end {end} is in the future (today is {today} in {sync.timezone})"
+        )
+
+
 def run_job(
     job_name: str,
     sync: SyncSettings,
@@ -46,8 +58,7 @@ def run_job(
     run_config: dict[str, Any] | None = None,
 ) -> RunOutcome:
     """Materialize a job over the partitions [start, end] in one run (single-run backfill)."""
-    if end < start:
-        raise ConfigurationError(f"end {end} is before start {start}")
+    check_range(sync, start, end)
     ApiSettings.from_env()  # fail at start-up, one clear line, before any request
     # Partitions must reach back to the first window asked for.
     sync = sync.model_copy(update={"start_date": min(sync.start_date, start)})
@@ -90,6 +101,7 @@ def finish(outcome: RunOutcome) -> int:
 def sync_through_dagster(start: dt.date, end: dt.date, *, db: str | None) -> int:
     sync = SyncSettings.from_env(duckdb_path=db)
     ApiSettings.from_env()
+    check_range(sync, start, end)
     print(f"syncing {start} .. {end} into {sync.duckdb_path}", file=sys.stderr)
     outcome = run_job(SYNC_JOB, sync, start, end)
     print_windows(sync, start, end)

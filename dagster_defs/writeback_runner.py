@@ -38,14 +38,18 @@ def writeback_run_config(
     return {"ops": {WRITEBACK_ASSET: {"config": config}}, **QUIET_LOGGERS}
 
 
+def checked_configuration(*, db: str | None, allow_transitions: Sequence[str]) -> SyncSettings:
+    """Fail at start-up, one clear line, before any request (and before anything is printed)."""
+    ApiSettings.from_env()
+    TransitionPolicy.parse(allow_transitions)
+    return SyncSettings.from_env(duckdb_path=db)
+
+
 def run_writeback_job(
     *, apply: bool, max_writes: int, db: str | None, allow_transitions: Sequence[str] = ()
 ) -> WritebackRunOutcome:
     """One run of `firstline_orders_writeback` on the DuckDB file `db`."""
-    # Fail at start-up, one clear line, before any request.
-    ApiSettings.from_env()
-    TransitionPolicy.parse(allow_transitions)
-    sync = SyncSettings.from_env(duckdb_path=db)
+    sync = checked_configuration(db=db, allow_transitions=allow_transitions)
     job = build_definitions(sync).resolve_job_def(WRITEBACK_JOB)
     result = job.execute_in_process(
         instance=instance(),
@@ -73,6 +77,7 @@ def writeback_through_dagster(
     *, apply: bool, max_writes: int, db: str | None, allow_transitions: Sequence[str] = ()
 ) -> int:
     """The CLI command: run, print the plan/outcome table and a summary; 0 when all went well."""
+    checked_configuration(db=db, allow_transitions=allow_transitions)
     mode = "APPLY: updates will be sent" if apply else "dry run: nothing will be sent"
     print(f"write-back ({mode}), max {max_writes} updates", file=sys.stderr)
     outcome = run_writeback_job(

@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from orders_connector.errors import ConfigurationError
+from orders_connector.redaction import redact
 
 AuthScheme = Literal["bearer", "bare"]
 UpdateMethod = Literal["put", "post_override"]
@@ -90,7 +91,8 @@ class ApiSettings(BaseModel):
         value = value.strip().rstrip("/")
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"base_url must look like https://host, got {value!r}")
+            # A mistyped URL can carry a credential (`?token=`): it is echoed only redacted.
+            raise ValueError(f"base_url must look like https://host, got {redact(value, ())!r}")
         if parts.query or parts.fragment or parts.username or parts.password:
             raise ValueError("base_url must not carry a query, fragment or credentials")
         if parts.path.rstrip("/").endswith("/api/v1"):
@@ -128,7 +130,7 @@ class ApiSettings(BaseModel):
         try:
             return cls(**values)
         except ValidationError as exc:
-            raise ConfigurationError(_one_line(exc)) from None
+            raise ConfigurationError(one_line(exc)) from None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> ApiSettings:
@@ -162,7 +164,8 @@ API_ENV_VARS: dict[str, str] = {
 }
 
 
-def _one_line(exc: ValidationError) -> str:
+def one_line(exc: ValidationError) -> str:
+    """A pydantic report as the one `invalid configuration: ...` line users see."""
     problems = []
     for err in exc.errors():
         where = ".".join(str(p) for p in err["loc"]) or "settings"
@@ -212,7 +215,7 @@ class SyncSettings(BaseModel):
         try:
             return cls(**values)
         except ValidationError as exc:
-            raise ConfigurationError(_one_line(exc)) from None
+            raise ConfigurationError(one_line(exc)) from None
 
 
 SYNC_ENV_VARS: dict[str, str] = {
