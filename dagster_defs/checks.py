@@ -7,6 +7,7 @@ from typing import Any
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from dagster_defs.assets.extraction import DUCKDB_POOL
 from dagster_defs.assets.freshness import REFRESH_ASSET
 from dagster_defs.partitions import windows_of
 from dagster_defs.resources import OrdersApiResource, open_warehouse
@@ -25,7 +26,7 @@ def build_extraction_checks(
 ) -> Sequence[dg.AssetChecksDefinition]:
     """Checks on the run's windows (partitioned) and on whole tables."""
 
-    @dg.asset_check(asset="orders", partitions_def=partitions_def, blocking=True)
+    @dg.asset_check(asset="orders", partitions_def=partitions_def, blocking=True, pool=DUCKDB_POOL)
     def unique_order_ids(
         context: dg.AssetCheckExecutionContext,
         orders_api: OrdersApiResource,
@@ -45,7 +46,9 @@ def build_extraction_checks(
             },
         )
 
-    @dg.asset_check(asset="raw_orders", partitions_def=partitions_def, blocking=True)
+    @dg.asset_check(
+        asset="raw_orders", partitions_def=partitions_def, blocking=True, pool=DUCKDB_POOL
+    )
     def window_count_matches_api(
         context: dg.AssetCheckExecutionContext,
         orders_api: OrdersApiResource,
@@ -63,7 +66,7 @@ def build_extraction_checks(
             },
         )
 
-    @dg.asset_check(asset="order_items", blocking=True)
+    @dg.asset_check(asset="order_items", blocking=True, pool=DUCKDB_POOL)
     def items_have_orders(
         orders_api: OrdersApiResource, duckdb: DuckDBResource
     ) -> dg.AssetCheckResult:
@@ -75,7 +78,7 @@ def build_extraction_checks(
             metadata={"orphan_items": int(orphans), "missing_orders": int(missing_orders)},
         )
 
-    @dg.asset_check(asset="orders", partitions_def=partitions_def)
+    @dg.asset_check(asset="orders", partitions_def=partitions_def, pool=DUCKDB_POOL)
     def known_status_values(
         context: dg.AssetCheckExecutionContext,
         orders_api: OrdersApiResource,
@@ -93,7 +96,7 @@ def build_extraction_checks(
             },
         )
 
-    @dg.asset_check(asset="order_data_issues", partitions_def=partitions_def)
+    @dg.asset_check(asset="order_data_issues", partitions_def=partitions_def, pool=DUCKDB_POOL)
     def window_data_issues(
         context: dg.AssetCheckExecutionContext,
         orders_api: OrdersApiResource,
@@ -123,7 +126,7 @@ def build_extraction_checks(
 def build_freshness_checks(sync: SyncSettings) -> Sequence[dg.AssetChecksDefinition]:
     """Is the newest window recent, and are open orders revisited within the promised bound?"""
 
-    @dg.asset_check(asset="raw_orders")
+    @dg.asset_check(asset="raw_orders", pool=DUCKDB_POOL)
     def latest_window_fresh(
         orders_api: OrdersApiResource, duckdb: DuckDBResource
     ) -> dg.AssetCheckResult:
@@ -145,7 +148,7 @@ def build_freshness_checks(sync: SyncSettings) -> Sequence[dg.AssetChecksDefinit
             },
         )
 
-    @dg.asset_check(asset=REFRESH_ASSET)
+    @dg.asset_check(asset=REFRESH_ASSET, pool=DUCKDB_POOL)
     def open_orders_revisited(
         orders_api: OrdersApiResource, duckdb: DuckDBResource
     ) -> dg.AssetCheckResult:

@@ -170,3 +170,12 @@ def test_failure_mid_window_keeps_previous_state(crm: SandboxServer, db: Path) -
     assert query(db, "SELECT order_id, content_hash FROM raw_orders ORDER BY order_id") == (
         raw_before
     )
+
+
+def test_every_step_touching_duckdb_declares_the_pool(crm: SandboxServer, db: Path) -> None:
+    """Assets and checks that open the DuckDB file queue behind one pool instead of colliding."""
+    defs = definitions(crm, db)
+    steps = [*(defs.asset_checks or []), *(defs.assets or [])]
+    for step in steps:
+        assert isinstance(step, dg.AssetsDefinition)
+        assert step.op.pool == "firstline_duckdb", step.node_def.name
