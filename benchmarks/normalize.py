@@ -13,18 +13,21 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import random
 import resource
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from functools import partial
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from orders_connector.enums import FINANCIAL_STATUSES, FULFILLMENT_STATUSES, RETURN_STATUSES
 from orders_connector.warehouse import Warehouse
 
+T = TypeVar("T")
 FIRST_DAY = dt.date(2025, 1, 1)
 NAMES = ("王小明", "陳美玲", "林志豪", "張雅婷", "李建宏", "Alice Chen", "黃淑芬", "吳宗憲")
 CITIES = (
@@ -146,6 +149,32 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process (all DuckDB threads): stable even when other jobs share cores."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+class Stopwatch:
+    """Wall and CPU seconds of one phase."""
+
+    def __init__(self) -> None:
+        self.wall = self.cpu = 0.0
+
+    def run(self, fn: Callable[[], T]) -> T:
+        wall, cpu = time.perf_counter(), cpu_seconds()
+        result = fn()
+        self.wall += time.perf_counter() - wall
+        self.cpu += cpu_seconds() - cpu
+        return result
+
+    def rate(self, count: int, what: str) -> str:
+        return (
+            f"{count / self.wall:>12,.0f} {what}/s  ({self.wall:.1f} s wall, {self.cpu:.1f} s CPU, "
+            f"{count / self.cpu:,.0f} {what} per CPU-second)"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=1_000_000)
@@ -155,57 +184,42 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", type=Path, default=None, help="DuckDB file (default: a temp dir)")
     args = parser.parse_args(argv)
 
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="bench-normalize-") as tmp:
         path = args.db or Path(tmp) / "bench.duckdb"
         fetched_at = dt.datetime(2025, 4, 1, tzinfo=dt.UTC)
-        generate_seconds = land_seconds = 0.0
+        generating, landing = Stopwatch(), Stopwatch()
+        normalizing, renormalizing, one_window = Stopwatch(), Stopwatch(), Stopwatch()
         landed = 0
         days: list[dt.date] = []
         with Warehouse(path) as warehouse:
             warehouse.ensure_schema()
-            started = time.perf_counter()
-            for day, batch in windows(args.orders, args.days, args.seed, args.malformed_rate):
-                generated = time.perf_counter()
-                generate_seconds += generated - started
-                landed += warehouse.land_window(
-                    day, batch, fetched_at=fetched_at, stats={"pages": len(batch) // 100 + 1}
+            batches = windows(args.orders, args.days, args.seed, args.malformed_rate)
+            while (window := generating.run(lambda: next(batches, None))) is not None:
+                day, batch = window
+                stats = {"pages": len(batch) // 100 + 1}
+                land = partial(
+                    warehouse.land_window, day, batch, fetched_at=fetched_at, stats=stats
                 )
-                started = time.perf_counter()
-                land_seconds += started - generated
+                landed += landing.run(land)
                 days.append(day)
             rss_after_landing = peak_rss_mib()
-
-            started = time.perf_counter()
-            result = warehouse.normalize_windows(days)
-            normalize_seconds = time.perf_counter() - started
-
-            started = time.perf_counter()
-            again = warehouse.normalize_windows(days)
-            renormalize_seconds = time.perf_counter() - started
-
-            started = time.perf_counter()
-            one_day = warehouse.normalize_windows(days[len(days) // 2 : len(days) // 2 + 1])
-            one_day_seconds = time.perf_counter() - started
+            result = normalizing.run(lambda: warehouse.normalize_windows(days))
+            again = renormalizing.run(lambda: warehouse.normalize_windows(days))
+            middle = days[len(days) // 2 : len(days) // 2 + 1]
+            single = one_window.run(lambda: warehouse.normalize_windows(middle))
         size_mib = Path(path).stat().st_size / 2**20
+    load_after = os.getloadavg()[0]
 
     print(
-        f"orders generated          {landed:>12,}  in {generate_seconds:7.1f} s (not timed below)"
+        f"orders generated          {landed:>12,}  in {generating.wall:.1f} s (not counted below)"
     )
+    print(f"landing                   {landing.rate(landed, 'orders')}")
+    print(f"normalize raw->tables     {normalizing.rate(result.orders, 'orders')}")
+    print(f"                          {normalizing.rate(result.items, 'items')}")
+    print(f"re-normalize (no change)  {renormalizing.rate(again.orders, 'orders')}")
     print(
-        f"landing                   {landed / land_seconds:>12,.0f} orders/s "
-        f"({land_seconds:.1f} s, {len(days)} windows)"
-    )
-    print(
-        f"normalize raw->tables     {result.orders / normalize_seconds:>12,.0f} orders/s "
-        f"({normalize_seconds:.1f} s)"
-    )
-    print(f"                          {result.items / normalize_seconds:>12,.0f} items/s")
-    print(
-        f"re-normalize (no change)  {again.orders / renormalize_seconds:>12,.0f} orders/s "
-        f"({renormalize_seconds:.1f} s, {again.status_changes} status changes)"
-    )
-    print(
-        f"normalize one window      {one_day.orders:>12,} orders in {one_day_seconds:.2f} s "
+        f"normalize one window      {single.orders:>12,} orders in {one_window.wall:.2f} s "
         "(on the full warehouse)"
     )
     print(
@@ -217,6 +231,10 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"peak RSS                  {peak_rss_mib():>12,.0f} MiB "
         f"(after landing {rss_after_landing:,.0f})"
+    )
+    print(
+        f"machine                   {os.cpu_count()} cores, load average {load_before:.1f} before, "
+        f"{load_after:.1f} after (other jobs share the cores when it is above 2)"
     )
     return 0
 
