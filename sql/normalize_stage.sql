@@ -5,7 +5,12 @@
 -- Parsing rules, inlined by DuckDB wherever they are used.
 CREATE OR REPLACE TEMP MACRO nz_blank(v) AS v IS NULL OR trim(v) = '';
 
-CREATE OR REPLACE TEMP MACRO nz_money(v) AS TRY_CAST(v AS DECIMAL(18, 2));
+-- TRY_CAST('1.005' AS DECIMAL(18, 2)) rounds to 1.01; an amount the column cannot hold exactly
+-- has to make the value invalid instead (NULL and an issue), never change it silently.
+CREATE OR REPLACE TEMP MACRO nz_money(v) AS CASE
+    WHEN TRY_CAST(v AS DECIMAL(38, 10)) = TRY_CAST(v AS DECIMAL(18, 2))
+    THEN TRY_CAST(v AS DECIMAL(18, 2))
+END;
 
 -- TRY_CAST('12.5' AS BIGINT) rounds to 13; a fraction has to make the value invalid instead.
 CREATE OR REPLACE TEMP MACRO nz_int(v) AS CASE
