@@ -2,8 +2,8 @@
 -- (or that has none yet). $observed_at NULL means "when the payload was fetched".
 CREATE OR REPLACE TEMP TABLE nz_history AS
 SELECT
-    o.id AS order_id,
-    coalesce($observed_at::TIMESTAMPTZ, o.synced_at) AS observed_at,
+    o.order_id,
+    coalesce($observed_at::TIMESTAMPTZ, o.fetched_at) AS observed_at,
     o.financial_status,
     o.fulfillment_status,
     o.return_status,
@@ -11,7 +11,7 @@ SELECT
     last.statuses.fulfillment_status AS previous_fulfillment_status,
     last.statuses.return_status AS previous_return_status,
     $source::VARCHAR AS source
-FROM orders AS o
+FROM nz_orders AS o
 LEFT JOIN (
     SELECT
         order_id,
@@ -26,14 +26,11 @@ LEFT JOIN (
     FROM order_status_history
     WHERE order_id IN (SELECT order_id FROM nz_orders)
     GROUP BY order_id
-) AS last ON last.order_id = o.id
-WHERE o.id IN (SELECT order_id FROM nz_orders)
-    AND (
-        last.order_id IS NULL
-        OR o.financial_status IS DISTINCT FROM last.statuses.financial_status
-        OR o.fulfillment_status IS DISTINCT FROM last.statuses.fulfillment_status
-        OR o.return_status IS DISTINCT FROM last.statuses.return_status
-    );
+) AS last ON last.order_id = o.order_id
+WHERE last.order_id IS NULL
+    OR o.financial_status IS DISTINCT FROM last.statuses.financial_status
+    OR o.fulfillment_status IS DISTINCT FROM last.statuses.fulfillment_status
+    OR o.return_status IS DISTINCT FROM last.statuses.return_status;
 
 INSERT INTO order_status_history (
     order_id, observed_at, financial_status, fulfillment_status, return_status,

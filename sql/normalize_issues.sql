@@ -168,21 +168,19 @@ SELECT order_id, window_date, 'items[' || position || '].product.sku',
 FROM listed_items
 WHERE nz_container(shape.sku_type)
 UNION ALL
-SELECT o.id, o.window_date, 'financial_status', o.financial_status, 'unknown_enum', o.synced_at
-FROM orders AS o
+SELECT o.order_id, o.window_date, 'financial_status', o.financial_status, 'unknown_enum',
+    o.fetched_at
+FROM nz_orders AS o
 JOIN financial_statuses AS d ON d.code = o.financial_status AND NOT d.is_known
-WHERE o.id IN (SELECT order_id FROM nz_orders)
 UNION ALL
-SELECT o.id, o.window_date, 'fulfillment_status', o.fulfillment_status, 'unknown_enum',
-    o.synced_at
-FROM orders AS o
+SELECT o.order_id, o.window_date, 'fulfillment_status', o.fulfillment_status, 'unknown_enum',
+    o.fetched_at
+FROM nz_orders AS o
 JOIN fulfillment_statuses AS d ON d.code = o.fulfillment_status AND NOT d.is_known
-WHERE o.id IN (SELECT order_id FROM nz_orders)
 UNION ALL
-SELECT o.id, o.window_date, 'return_status', o.return_status, 'unknown_enum', o.synced_at
-FROM orders AS o
-JOIN return_statuses AS d ON d.code = o.return_status AND NOT d.is_known
-WHERE o.id IN (SELECT order_id FROM nz_orders);
+SELECT o.order_id, o.window_date, 'return_status', o.return_status, 'unknown_enum', o.fetched_at
+FROM nz_orders AS o
+JOIN return_statuses AS d ON d.code = o.return_status AND NOT d.is_known;
 
 DELETE FROM order_data_issues
 WHERE list_contains($days::DATE[], window_date)
