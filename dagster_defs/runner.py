@@ -85,7 +85,11 @@ def failure_reason(result: dg.ExecuteInProcessResult) -> str | None:
             while error is not None and error.cause is not None:
                 error = error.cause
             if error is not None:
-                return " ".join(str(error.message).split())
+                # Our own errors say what went wrong; their module path adds nothing.
+                message = str(error.message).removeprefix(
+                    f"orders_connector.errors.{error.cls_name}: "
+                )
+                return " ".join(message.split())
     return None if result.success else "the run failed (see the Dagster event log)"
 
 

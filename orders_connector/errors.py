@@ -59,6 +59,13 @@ class OrdersApiError(OrdersConnectorError):
 class AuthenticationError(OrdersApiError):
     """401: the token is missing, wrong, or was regenerated (which invalidates the old one)."""
 
+    def _render(self) -> str:
+        # A 401 half-way through a sync is almost always a regenerated token: say what to do.
+        return (
+            f"{super()._render()} - the API token was refused (wrong, or regenerated since, "
+            "which invalidates the old one): set ORDERS_API_TOKEN to the employee's current token"
+        )
+
 
 class PermissionDeniedError(OrdersApiError):
     """403: the token's employee role may not call this endpoint."""
