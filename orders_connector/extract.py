@@ -152,7 +152,7 @@ class _Paged:
 
 
 async def _read_window(
-    client: OrdersClient, window: DayWindow, params: dict[str, str], max_drift_rereads: int
+    client: OrdersClient, label: str, params: dict[str, str], max_drift_rereads: int
 ) -> _Paged:
     seen: dict[int, Payload] = {}
     pages = 0
@@ -181,7 +181,7 @@ async def _read_window(
         log.info(
             "window %s drifted on pass %d: %d distinct ids + %d without id vs meta.total %d "
             "(totals seen in the pass: %s); re-reading",
-            window.key,
+            label,
             rereads + 1,
             len(seen),
             len(without_id),
@@ -189,7 +189,7 @@ async def _read_window(
             sorted(current.totals),
         )
     raise DriftError(
-        f"window {window.key}: the pages still do not add up after {max_drift_rereads} "
+        f"window {label}: the pages still do not add up after {max_drift_rereads} "
         f"re-read(s): {len(seen)} distinct order ids + {len(without_id)} without an id, but "
         f"meta.total is {total} (totals seen in the last pass: {sorted(current.totals)}). "
         "Orders are being created in this window faster than it can be read; retry later."
@@ -208,11 +208,16 @@ def _queried_days(params: dict[str, str]) -> tuple[dt.date, dt.date]:
 
 
 def _place(
-    window: DayWindow, paged: _Paged, params: dict[str, str]
-) -> tuple[list[Payload], list[dict[str, Any]]]:
-    """(orders of this day, rejected): neighbours' orders are left for their own window."""
+    span: Sequence[DayWindow], paged: _Paged, params: dict[str, str]
+) -> tuple[dict[dt.date, list[Payload]], list[dict[str, Any]]] | None:
+    """({day: its orders}, rejected): orders of queried days outside `span` are left for their
+    own window.
+
+    None when the span covers several days and an order's creation time cannot be read: only a
+    one-day search says which day it belongs to.
+    """
     first_day, last_day = _queried_days(params)
-    kept: list[Payload] = []
+    by_day: dict[dt.date, list[Payload]] = {window.day: [] for window in span}
     rejected: list[dict[str, Any]] = [
         {"reason": "no usable id", "payload": row} for row in paged.without_id
     ]
@@ -223,10 +228,14 @@ def _place(
     for order_id in sorted(paged.orders):
         row = paged.orders[order_id]
         day = local_day_of(row.get("order_created_at"))
-        if day is None or day == window.day:
+        if day is None:
+            if len(span) > 1:
+                return None
             # Unreadable creation time: it stays where the server put it; normalisation
             # records the issue.
-            kept.append(row)
+            by_day[span[0].day].append(row)
+        elif day in by_day:
+            by_day[day].append(row)
         elif not first_day <= day <= last_day:
             rejected.append(
                 {
@@ -235,7 +244,7 @@ def _place(
                     "payload": row,
                 }
             )
-    return kept, rejected
+    return by_day, rejected
 
 
 def _learn_window_end(client: OrdersClient, paged: _Paged, params: dict[str, str]) -> None:
@@ -299,6 +308,92 @@ async def _attach_items(
 
 
 # ---------------------------------------------------------------------------------------------
+# spans: adjacent day windows read by one search
+
+
+@dataclass(frozen=True)
+class SpanPolicy:
+    """How many adjacent day windows one search may cover.
+
+    The throttle counts requests, not orders: a sparse tenant's day windows are each one mostly
+    empty page, and reading adjacent days in one search fills the pages (and lets every page
+    after the first be fetched at once). A span grows to about `target_pages` full pages at the
+    order density seen so far, never beyond `max_days`; the first spans are single days, since
+    nothing is known yet. Memory follows the span, so it stays bounded however long the range.
+    """
+
+    target_pages: int = 25
+    max_days: int = 31
+
+    def __post_init__(self) -> None:
+        if self.target_pages < 1 or self.max_days < 1:
+            raise ValueError("target_pages and max_days must be >= 1")
+
+    def days_for(self, orders_per_day: float | None, per_page: int) -> int:
+        if orders_per_day is None:
+            return 1
+        fitting = self.target_pages * per_page / max(orders_per_day, 1.0)
+        return max(1, min(self.max_days, int(fitting)))
+
+
+ONE_DAY_SPANS = SpanPolicy(max_days=1)
+DEFAULT_SPANS = SpanPolicy()
+
+
+class _SpanPlanner:
+    """Cuts the window sequence into spans of consecutive days, sized by the density so far."""
+
+    def __init__(self, windows: Iterable[DayWindow], policy: SpanPolicy, per_page: int) -> None:
+        self._todo = iter(windows)
+        self._next: DayWindow | None = next(self._todo, None)
+        self._policy = policy
+        self._per_page = per_page
+        self._orders = 0
+        self._days = 0
+
+    def observe(self, extracts: Sequence[WindowExtract]) -> None:
+        self._orders += sum(len(e.orders) for e in extracts)
+        self._days += len(extracts)
+
+    def take(self) -> list[DayWindow] | None:
+        if self._next is None:
+            return None
+        density = self._orders / self._days if self._days else None
+        wanted = self._policy.days_for(density, self._per_page)
+        span = [self._next]
+        self._next = next(self._todo, None)
+        while (
+            self._next is not None
+            and len(span) < wanted
+            and self._next.day == span[-1].day + dt.timedelta(days=1)
+        ):
+            span.append(self._next)
+            self._next = next(self._todo, None)
+        return span
+
+
+def _span_params(span: Sequence[DayWindow], window_end: WindowEnd) -> dict[str, str]:
+    return {
+        "order_created_at__start": span[0].query_params(window_end)["order_created_at__start"],
+        "order_created_at__end": span[-1].query_params(window_end)["order_created_at__end"],
+    }
+
+
+def _shares(total: float, weights: Sequence[int]) -> list[int]:
+    """`total` split in proportion to `weights` (largest remainder): whole numbers that add up."""
+    if len(weights) == 1:
+        return [int(total)]
+    whole = int(total)
+    scale = sum(weights)
+    exact = [whole * w / scale for w in weights]
+    parts = [int(x) for x in exact]
+    by_remainder = sorted(range(len(weights)), key=lambda i: exact[i] - parts[i], reverse=True)
+    for i in by_remainder[: whole - sum(parts)]:
+        parts[i] += 1
+    return parts
+
+
+# ---------------------------------------------------------------------------------------------
 # public entry points
 
 
@@ -311,48 +406,120 @@ async def extract_window(
     max_drift_rereads: int = 3,
 ) -> WindowExtract:
     """Every order created on `window`'s API-local day, each once, with its items."""
-    started = time.monotonic()
-    asked_end = client.learned_window_end if window_end == "unknown" else None
-    params = window.query_params(asked_end or window_end)
-    with client.track_stats() as stats:
-        paged = await _read_window(client, window, params, max_drift_rereads)
-        if window_end == "unknown" and client.learned_window_end is None:
-            _learn_window_end(client, paged, params)
-        orders, rejected = _place(window, paged, params)
-        items_source = await _attach_items(client, orders, items_mode)
-    for entry in rejected:
-        log.warning("window %s: order not placed (%s)", window.key, entry["reason"])
-    extract = WindowExtract(
-        window=window,
-        orders=orders,
-        meta_total=paged.meta_total,
-        fetched_ids=paged.fetched_ids,
-        pages=paged.pages,
-        requests=stats.requests,
-        retries=stats.retries,
-        throttled=stats.throttled_429,
-        drift_rereads=paged.rereads,
-        seconds=time.monotonic() - started,
-        items_source=items_source,
-        fetched_at=dt.datetime.now(dt.UTC),
-        rejected=rejected,
-    )
-    log.info(
-        "window %s: %d orders from %d pages, %d requests (%d retries, %d throttled), "
-        "%d drift re-reads, %.2fs",
-        window.key,
-        len(orders),
-        extract.pages,
-        extract.requests,
-        extract.retries,
-        extract.throttled,
-        extract.drift_rereads,
-        extract.seconds,
+    (extract,) = await extract_span(
+        client,
+        [window],
+        window_end=window_end,
+        items_mode=items_mode,
+        max_drift_rereads=max_drift_rereads,
     )
     return extract
 
 
-async def iter_extract(
+async def extract_span(
+    client: OrdersClient,
+    span: Sequence[DayWindow],
+    *,
+    window_end: WindowEnd,
+    items_mode: ItemsMode = "auto",
+    max_drift_rereads: int = 3,
+) -> list[WindowExtract]:
+    """The windows of `span` (consecutive days) read by one search, one extract per window.
+
+    The span is checked against `meta.total` as a whole, so each window of it is exactly as
+    complete as if it had been read alone. A window's `meta_total`/`fetched_ids` are then its
+    share of the verified span (its orders); pages, requests and retries are shared out in
+    proportion to its orders (plus one), and add up to the span's.
+    """
+    if not span:
+        return []
+    if any(b.day != a.day + dt.timedelta(days=1) for a, b in itertools.pairwise(span)):
+        raise ValueError("a span must be consecutive days")
+    started = time.monotonic()
+    label = span[0].key if len(span) == 1 else f"{span[0].key}..{span[-1].key}"
+    asked_end = client.learned_window_end if window_end == "unknown" else None
+    params = _span_params(span, asked_end or window_end)
+    with client.track_stats() as stats:
+        paged = await _read_window(client, label, params, max_drift_rereads)
+        if window_end == "unknown" and client.learned_window_end is None:
+            _learn_window_end(client, paged, params)
+        placed = _place(span, paged, params)
+        if placed is not None:
+            by_day, rejected = placed
+            every = [row for rows in by_day.values() for row in rows]
+            items_source = await _attach_items(client, every, items_mode)
+    if placed is None:
+        log.info(
+            "span %s holds an order without a readable day: reading its days one by one", label
+        )
+        extracts: list[WindowExtract] = []
+        for window in span:
+            extracts += await extract_span(
+                client,
+                [window],
+                window_end=window_end,
+                items_mode=items_mode,
+                max_drift_rereads=max_drift_rereads,
+            )
+        # The span's own requests were spent too: they count, on its first window.
+        extracts[0].requests += stats.requests
+        extracts[0].retries += stats.retries
+        extracts[0].throttled += stats.throttled_429
+        extracts[0].pages += paged.pages
+        return extracts
+    for entry in rejected:
+        log.warning("window %s: order not placed (%s)", label, entry["reason"])
+    seconds = time.monotonic() - started
+    fetched_at = dt.datetime.now(dt.UTC)
+    weights = [len(by_day[w.day]) + 1 for w in span]
+    shared = {
+        name: _shares(value, weights)
+        for name, value in (
+            ("pages", paged.pages),
+            ("requests", stats.requests),
+            ("retries", stats.retries),
+            ("throttled", stats.throttled_429),
+            ("drift_rereads", paged.rereads),
+        )
+    }
+    extracts = []
+    for index, window in enumerate(span):
+        orders = by_day[window.day]
+        alone = len(span) == 1
+        extracts.append(
+            WindowExtract(
+                window=window,
+                orders=orders,
+                meta_total=paged.meta_total if alone else len(orders),
+                fetched_ids=paged.fetched_ids if alone else len(orders),
+                pages=shared["pages"][index],
+                requests=shared["requests"][index],
+                retries=shared["retries"][index],
+                throttled=shared["throttled"][index],
+                drift_rereads=shared["drift_rereads"][index],
+                seconds=seconds * weights[index] / sum(weights),
+                items_source=items_source if orders else "none",
+                fetched_at=fetched_at,
+                # Payloads that belong to no window of the span are kept with its first.
+                rejected=rejected if index == 0 else [],
+            )
+        )
+    log.info(
+        "window %s: %d orders from %d pages, %d requests (%d retries, %d throttled), "
+        "%d drift re-reads, %.2fs",
+        label,
+        sum(len(e.orders) for e in extracts),
+        paged.pages,
+        stats.requests,
+        stats.retries,
+        stats.throttled_429,
+        paged.rereads,
+        seconds,
+    )
+    return extracts
+
+
+async def iter_extract_spans(
     client: OrdersClient,
     windows: Iterable[DayWindow],
     *,
@@ -360,33 +527,35 @@ async def iter_extract(
     items_mode: ItemsMode = "auto",
     max_drift_rereads: int = 3,
     window_concurrency: int = 2,
-) -> AsyncGenerator[WindowExtract, None]:
-    """Windows as they complete, `window_concurrency` at a time.
+    spans: SpanPolicy = ONE_DAY_SPANS,
+) -> AsyncGenerator[list[WindowExtract], None]:
+    """The windows of each span as it completes, `window_concurrency` spans searched at a time.
 
-    At most `window_concurrency + 1` windows are held at once (those being fetched plus the
-    one the consumer is working on), so memory stays bounded over a long backfill.
+    Adjacent windows are searched together as `spans` allows (by default each day alone). At
+    most `window_concurrency + 1` spans are held at once (those being fetched plus the one the
+    consumer is working on), so memory stays bounded over a long backfill.
     """
     if window_concurrency < 1:
         raise ValueError("window_concurrency must be >= 1")
-    todo = iter(windows)
-    running: set[asyncio.Task[WindowExtract]] = set()
-    ready: deque[asyncio.Task[WindowExtract]] = deque()
+    planner = _SpanPlanner(windows, spans, client.settings.per_page)
+    running: set[asyncio.Task[list[WindowExtract]]] = set()
+    ready: deque[asyncio.Task[list[WindowExtract]]] = deque()
 
     def refill() -> None:
         while len(running) + len(ready) < window_concurrency:
-            window = next(todo, None)
-            if window is None:
+            span = planner.take()
+            if span is None:
                 return
             running.add(
                 asyncio.create_task(
-                    extract_window(
+                    extract_span(
                         client,
-                        window,
+                        span,
                         window_end=window_end,
                         items_mode=items_mode,
                         max_drift_rereads=max_drift_rereads,
                     ),
-                    name=f"extract {window.key}",
+                    name=f"extract {span[0].key}",
                 )
             )
 
@@ -397,6 +566,9 @@ async def iter_extract(
                 done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
                 running.difference_update(done)
                 ready.extend(sorted(done, key=lambda t: t.get_name()))
+                for task in done:
+                    if not task.cancelled() and task.exception() is None:
+                        planner.observe(task.result())
             task = ready.popleft()
             result = task.result()
             refill()
@@ -404,8 +576,82 @@ async def iter_extract(
     finally:
         for task in running:
             task.cancel()
-        # Also collects the outcome of finished-but-unread windows, so none is left dangling.
+        # Also collects the outcome of finished-but-unread spans, so none is left dangling.
         await asyncio.gather(*running, *ready, return_exceptions=True)
+
+
+async def iter_extract(
+    client: OrdersClient,
+    windows: Iterable[DayWindow],
+    *,
+    window_end: WindowEnd,
+    items_mode: ItemsMode = "auto",
+    max_drift_rereads: int = 3,
+    window_concurrency: int = 2,
+    spans: SpanPolicy = ONE_DAY_SPANS,
+) -> AsyncGenerator[WindowExtract, None]:
+    """`iter_extract_spans`, one window at a time."""
+    batches = iter_extract_spans(
+        client,
+        windows,
+        window_end=window_end,
+        items_mode=items_mode,
+        max_drift_rereads=max_drift_rereads,
+        window_concurrency=window_concurrency,
+        spans=spans,
+    )
+    async with aclosing(batches):
+        async for batch in batches:
+            for extract in batch:
+                yield extract
+
+
+def extract_spans(
+    settings: ApiSettings,
+    windows: Iterable[DayWindow],
+    sink: Callable[[list[WindowExtract]], None],
+    *,
+    window_end: WindowEnd | None = None,
+    items_mode: ItemsMode = "auto",
+    max_drift_rereads: int | None = None,
+    window_concurrency: int = 2,
+    spans: SpanPolicy = DEFAULT_SPANS,
+    transport: httpx.AsyncBaseTransport | None = None,
+    limiter: AdaptiveLimiter | None = None,
+) -> ExtractSummary:
+    """Extract `windows`, handing the windows of each search to `sink` together; the totals.
+
+    Adjacent sparse days are searched together (`spans`), so a sink that stores a batch at once
+    (one transaction) pays its fixed costs once per search, not once per day. `sink` runs in a
+    worker thread (it may block, e.g. on DuckDB) while later spans keep downloading; it is
+    called for one batch at a time.
+    """
+
+    async def run() -> ExtractSummary:
+        summary = ExtractSummary()
+        started = time.monotonic()
+        async with OrdersClient(settings, transport=transport, limiter=limiter) as client:
+            batches = iter_extract_spans(
+                client,
+                windows,
+                window_end=window_end or settings.window_end,
+                items_mode=items_mode,
+                max_drift_rereads=(
+                    settings.max_drift_rereads if max_drift_rereads is None else max_drift_rereads
+                ),
+                window_concurrency=window_concurrency,
+                spans=spans,
+            )
+            # aclosing: a failing sink cancels the spans still downloading, right away.
+            async with aclosing(batches):
+                async for batch in batches:
+                    await asyncio.to_thread(sink, batch)
+                    for extract in batch:
+                        summary.add(extract)
+        summary.seconds = time.monotonic() - started
+        return summary
+
+    return asyncio.run(run())
 
 
 def extract_windows(
@@ -417,35 +663,29 @@ def extract_windows(
     items_mode: ItemsMode = "auto",
     max_drift_rereads: int | None = None,
     window_concurrency: int = 2,
+    spans: SpanPolicy = DEFAULT_SPANS,
     transport: httpx.AsyncBaseTransport | None = None,
     limiter: AdaptiveLimiter | None = None,
 ) -> ExtractSummary:
     """Extract `windows` and hand each to `sink` as it completes; returns the totals.
 
-    `sink` runs in a worker thread (it may block, e.g. on DuckDB) while later windows keep
-    downloading; it is called for one window at a time.
+    `extract_spans` with a sink of one window: `sink` runs in a worker thread while later
+    windows keep downloading, and is called for one window at a time.
     """
 
-    async def run() -> ExtractSummary:
-        summary = ExtractSummary()
-        started = time.monotonic()
-        async with OrdersClient(settings, transport=transport, limiter=limiter) as client:
-            extracts = iter_extract(
-                client,
-                windows,
-                window_end=window_end or settings.window_end,
-                items_mode=items_mode,
-                max_drift_rereads=(
-                    settings.max_drift_rereads if max_drift_rereads is None else max_drift_rereads
-                ),
-                window_concurrency=window_concurrency,
-            )
-            # aclosing: a failing sink cancels the windows still downloading, right away.
-            async with aclosing(extracts):
-                async for extract in extracts:
-                    await asyncio.to_thread(sink, extract)
-                    summary.add(extract)
-        summary.seconds = time.monotonic() - started
-        return summary
+    def each(batch: list[WindowExtract]) -> None:
+        for extract in batch:
+            sink(extract)
 
-    return asyncio.run(run())
+    return extract_spans(
+        settings,
+        windows,
+        each,
+        window_end=window_end,
+        items_mode=items_mode,
+        max_drift_rereads=max_drift_rereads,
+        window_concurrency=window_concurrency,
+        spans=spans,
+        transport=transport,
+        limiter=limiter,
+    )

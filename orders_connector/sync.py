@@ -12,9 +12,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from orders_connector.extract import WindowExtract, extract_windows
+from orders_connector.extract import WindowExtract, extract_spans
 from orders_connector.settings import ApiSettings, ItemsMode
-from orders_connector.warehouse import NormalizeResult, Warehouse
+from orders_connector.warehouse import NormalizeResult, Warehouse, WindowLanding
 from orders_connector.windows import DayWindow
 
 log = logging.getLogger("orders_connector.sync")
@@ -87,48 +87,58 @@ def land_windows(
     items_mode: ItemsMode = "auto",
     on_window: Callable[[WindowReport], None] | None = None,
 ) -> LandReport:
-    """Fetch every window from the API and replace its raw rows, one transaction per window."""
+    """Fetch every window from the API and replace its raw rows; each window lands whole, with
+    the windows read by the same search in one transaction."""
     report = LandReport()
     started = dt.datetime.now(dt.UTC)
 
-    def sink(extract: WindowExtract) -> None:
-        warehouse.land_window(
-            extract.window.day,
-            extract.orders,
-            fetched_at=extract.fetched_at,
-            stats=window_stats(extract),
-            rejected=[(entry["payload"], str(entry["reason"])) for entry in extract.rejected],
+    def sink(batch: list[WindowExtract]) -> None:
+        # The windows of one search land in one transaction: one commit per span, not per day.
+        warehouse.land_windows(
+            [
+                WindowLanding(
+                    day=extract.window.day,
+                    payloads=extract.orders,
+                    fetched_at=extract.fetched_at,
+                    stats=window_stats(extract),
+                    rejected=[
+                        (entry["payload"], str(entry["reason"])) for entry in extract.rejected
+                    ],
+                )
+                for extract in batch
+            ]
         )
-        window = WindowReport(
-            day=extract.window.day,
-            orders=len(extract.orders),
-            items=count_items(extract.orders),
-            meta_total=extract.meta_total,
-            fetched_ids=extract.fetched_ids,
-            pages=extract.pages,
-            requests=extract.requests,
-            retries=extract.retries,
-            throttled=extract.throttled,
-            drift_rereads=extract.drift_rereads,
-            rejected=len(extract.rejected),
-            seconds=extract.seconds,
-            items_source=extract.items_source,
-        )
-        report.windows.append(window)
-        log.debug(
-            "window %s: %d orders, %d items, %d pages, %d requests, %d retries, %d x 429",
-            window.day,
-            window.orders,
-            window.items,
-            window.pages,
-            window.requests,
-            window.retries,
-            window.throttled,
-        )
-        if on_window is not None:
-            on_window(window)
+        for extract in batch:
+            window = WindowReport(
+                day=extract.window.day,
+                orders=len(extract.orders),
+                items=count_items(extract.orders),
+                meta_total=extract.meta_total,
+                fetched_ids=extract.fetched_ids,
+                pages=extract.pages,
+                requests=extract.requests,
+                retries=extract.retries,
+                throttled=extract.throttled,
+                drift_rereads=extract.drift_rereads,
+                rejected=len(extract.rejected),
+                seconds=extract.seconds,
+                items_source=extract.items_source,
+            )
+            report.windows.append(window)
+            log.debug(
+                "window %s: %d orders, %d items, %d pages, %d requests, %d retries, %d x 429",
+                window.day,
+                window.orders,
+                window.items,
+                window.pages,
+                window.requests,
+                window.retries,
+                window.throttled,
+            )
+            if on_window is not None:
+                on_window(window)
 
-    extract_windows(
+    extract_spans(
         settings,
         windows,
         sink,

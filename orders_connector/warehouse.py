@@ -79,6 +79,17 @@ class NormalizeResult:
 Params = Sequence[Any] | Mapping[str, Any]
 
 
+@dataclass(frozen=True)
+class WindowLanding:
+    """One window's payloads for `Warehouse.land_windows`, as `land_window` takes them."""
+
+    day: dt.date
+    payloads: Sequence[Mapping[str, Any]]
+    fetched_at: dt.datetime
+    stats: Mapping[str, Any]
+    rejected: Sequence[tuple[Mapping[str, Any], str]] = ()
+
+
 class Warehouse:
     """A DuckDB file (or `:memory:` / `md:` database) holding the raw and normalized orders."""
 
@@ -209,6 +220,70 @@ class Warehouse:
                 self._run("land_window", params)
         return landing.orders
 
+    def land_windows(self, landings: Sequence[WindowLanding]) -> list[int]:
+        """`land_window` for several windows at once: one bulk load and one commit for all.
+
+        Windows read by one search arrive together; landing them together saves a transaction
+        and five statements per window. Each window is replaced whole, as `land_window` does it
+        (and all of them together or none on any error). Returns the rows landed per window.
+        """
+        if not landings:
+            return []
+        days = [landing.day for landing in landings]
+        if len(set(days)) != len(days):
+            raise ValueError("each window may be landed once per call")
+        for landing in landings:
+            _require_aware("fetched_at", landing.fetched_at)
+            unknown = sorted(set(landing.stats) - set(STAT_KEYS))
+            if unknown:
+                raise ValueError(
+                    f"unknown stats keys {unknown}; expected some of {list(STAT_KEYS)}"
+                )
+        self._ensure_schema_once()
+        landed: list[int] = []
+        with tempfile.TemporaryDirectory(prefix="orders-landing-") as tmp:
+            orders_path = Path(tmp) / "orders.ndjson"
+            rejected_path = Path(tmp) / "rejected.ndjson"
+            windows_path = Path(tmp) / "windows.ndjson"
+            with (
+                orders_path.open("wb") as orders_file,
+                rejected_path.open("wb") as reject_file,
+                windows_path.open("wb") as windows_file,
+            ):
+                for landing in landings:
+                    fields = b'"window_date":"%s","fetched_at":"%s",' % (
+                        landing.day.isoformat().encode(),
+                        landing.fetched_at.isoformat().encode(),
+                    )
+                    counts = _write_landing(
+                        landing.day,
+                        landing.payloads,
+                        landing.rejected,
+                        orders_file,
+                        reject_file,
+                        fields=fields,
+                    )
+                    row = {
+                        **dict.fromkeys(STAT_KEYS),
+                        "orders": counts.orders,
+                        "items": counts.items,
+                        **landing.stats,
+                        "rejected": counts.rejected,
+                        "window_date": landing.day.isoformat(),
+                        "synced_at": landing.fetched_at.isoformat(),
+                    }
+                    windows_file.write(_json_bytes(row, f"stats of window {landing.day}") + b"\n")
+                    landed.append(counts.orders)
+            params = {
+                "window_dates": days,
+                "orders_path": str(orders_path),
+                "rejected_path": str(rejected_path),
+                "windows_path": str(windows_path),
+            }
+            with self.transaction():
+                self._run("land_windows", params)
+        return landed
+
     def normalize_windows(
         self,
         days: Sequence[dt.date],
@@ -327,6 +402,8 @@ def _write_landing(
     rejected: Sequence[tuple[Mapping[str, Any], str]],
     orders_file: IO[bytes],
     reject_file: IO[bytes],
+    *,
+    fields: bytes = b"",
 ) -> _Landing:
     """Serialize the window into NDJSON files that DuckDB bulk-loads in one statement each.
 
@@ -337,7 +414,8 @@ def _write_landing(
     reject_lines: list[bytes] = []
 
     def reject(payload: object, reason: str, where: str) -> None:
-        line = b'{"reason":%s,"payload":%s}\n' % (
+        line = b'{%s"reason":%s,"payload":%s}\n' % (
+            fields,
             _json_bytes(reason, where),
             _json_bytes(payload, where),
         )
@@ -355,13 +433,16 @@ def _write_landing(
         text = _json_bytes(payload, where)
         if order_id in keyed:
             why = _json_bytes(f"duplicate id {order_id}: a later copy was landed", where)
-            reject_lines.append(b'{"reason":%s,"payload":%s}\n' % (why, keyed[order_id][0]))
+            reject_lines.append(
+                b'{%s"reason":%s,"payload":%s}\n' % (fields, why, keyed[order_id][0])
+            )
         listed = payload.get("items")
         keyed[order_id] = (text, len(listed) if isinstance(listed, list) else 0)
     for order_id, (text, _) in keyed.items():
         digest = hashlib.md5(text, usedforsecurity=False).hexdigest().encode()
         orders_file.write(
-            b'{"order_id":%d,"content_hash":"%s","payload":%s}\n' % (order_id, digest, text)
+            b'{%s"order_id":%d,"content_hash":"%s","payload":%s}\n'
+            % (fields, order_id, digest, text)
         )
     for payload, reason in rejected:
         reject(payload, reason, f"rejected payload of window {day}")

@@ -134,7 +134,7 @@ def test_unchanged_resync_adds_no_history(crm: Crm) -> None:
     assert history_count(crm.db) == before
 
 
-def test_request_count_matches_the_cost_model(crm: Crm) -> None:
+def test_request_count_stays_within_the_cost_model(crm: Crm) -> None:
     with Warehouse(crm.db, timezone="Asia/Taipei") as warehouse:
         plan = plan_refresh(
             warehouse, as_of=AS_OF, start=START, lookback_days=LOOKBACK, budget=1000
@@ -143,7 +143,8 @@ def test_request_count_matches_the_cost_model(crm: Crm) -> None:
     crm.server.state.reset_logs()
     result = crm.refresh()
     searches = [r for r in crm.server.state.requests if r.path == "/api/v1/contact-order"]
-    assert len(searches) == plan.estimated_requests
+    # The model prices each window as read alone; adjacent windows read by one search cost less.
+    assert 0 < len(searches) <= plan.estimated_requests
     [meta] = result.asset_materializations_for_node("open_orders_refresh")
     assert meta.metadata["refreshed_windows"].value == len(plan.refresh)
 

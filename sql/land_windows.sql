@@ -1,0 +1,60 @@
+-- Replace the raw rows of several day windows in one go, in the caller's transaction: the batch
+-- form of land_window.sql, for windows that were read together.
+-- $orders_path / $rejected_path / $windows_path: NDJSON files the warehouse wrote (one line per
+-- order, rejected payload and window, each naming its window); values never enter the text.
+DELETE FROM raw_orders WHERE list_contains($window_dates, window_date);
+
+DELETE FROM raw_rejected WHERE list_contains($window_dates, window_date);
+
+INSERT INTO raw_orders (window_date, order_id, payload, fetched_at, content_hash)
+SELECT window_date, order_id, payload, fetched_at, content_hash
+FROM read_json(
+    $orders_path,
+    format = 'newline_delimited',
+    columns = {
+        window_date: 'DATE',
+        fetched_at: 'TIMESTAMPTZ',
+        order_id: 'BIGINT',
+        content_hash: 'VARCHAR',
+        payload: 'JSON'
+    },
+    maximum_object_size = 1073741824
+);
+
+INSERT INTO raw_rejected (window_date, payload, reason, fetched_at)
+SELECT window_date, payload, reason, fetched_at
+FROM read_json(
+    $rejected_path,
+    format = 'newline_delimited',
+    columns = {window_date: 'DATE', fetched_at: 'TIMESTAMPTZ', reason: 'VARCHAR', payload: 'JSON'},
+    maximum_object_size = 1073741824
+);
+
+INSERT OR REPLACE INTO sync_windows (
+    window_date, synced_at, meta_total, fetched_ids, orders, items, pages, requests, retries,
+    throttled, drift_rereads, seconds, items_source, open_orders, rejected
+)
+SELECT
+    window_date, synced_at, meta_total, fetched_ids, orders, items, pages, requests, retries,
+    throttled, drift_rereads, seconds, items_source, open_orders, rejected
+FROM read_json(
+    $windows_path,
+    format = 'newline_delimited',
+    columns = {
+        window_date: 'DATE',
+        synced_at: 'TIMESTAMPTZ',
+        meta_total: 'INTEGER',
+        fetched_ids: 'INTEGER',
+        orders: 'INTEGER',
+        items: 'INTEGER',
+        pages: 'INTEGER',
+        requests: 'INTEGER',
+        retries: 'INTEGER',
+        throttled: 'INTEGER',
+        drift_rereads: 'INTEGER',
+        seconds: 'DOUBLE',
+        items_source: 'VARCHAR',
+        open_orders: 'INTEGER',
+        rejected: 'INTEGER'
+    }
+);
