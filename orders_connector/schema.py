@@ -220,7 +220,7 @@ ISSUE_PROBLEMS: Final[dict[str, str]] = {
     "not_a_list": "items that is not a list",
     "not_an_object": "an item or an item's product that is not an object",
     "unknown_enum": "a status value outside the vendor's published enumeration (kept as is)",
-    "missing": "order_created_at absent, null or blank",
+    "missing": "order_created_at absent, null or blank; or items absent or null",
     "outside_window": "order_created_at on another day than the window it was fetched for",
 }
 

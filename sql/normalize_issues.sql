@@ -144,6 +144,11 @@ SELECT order_id, window_date, 'items', items_not_a_list, 'not_a_list', fetched_a
 FROM suspects
 WHERE items_not_a_list IS NOT NULL
 UNION ALL
+-- No items list at all: the order's items are unknown (the order keeps the items it had).
+SELECT order_id, window_date, 'items', NULL, 'missing', fetched_at
+FROM suspects
+WHERE raw.items IS NULL AND items_not_a_list IS NULL
+UNION ALL
 SELECT order_id, window_date, 'items[' || position || '].' || field, raw_value, problem, fetched_at
 FROM item_problems
 WHERE problem IS NOT NULL

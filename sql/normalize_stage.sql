@@ -192,7 +192,7 @@ SELECT
     -- report on; clean orders carry NULL here. Items are checked one by one in nz_items.
     CASE
         WHEN nonstring_fields IS NOT NULL
-            OR items_not_a_list IS NOT NULL
+            OR j.items IS NULL
             OR item_shapes IS NOT NULL
             OR nz_bad(contact_id, j.contact_id)
             OR nz_bad(subtotal_price, j.subtotal_price)
