@@ -37,6 +37,7 @@ class ServerStats:
     first_arrival: float
     last_arrival: float
     busiest_window: int
+    arrivals: list[float]  # seconds after the first request, in order
 
     @property
     def throttled(self) -> int:
@@ -132,6 +133,7 @@ class SandboxProcess:
             first_arrival=raw["first_arrival"],
             last_arrival=raw["last_arrival"],
             busiest_window=raw["busiest_window"],
+            arrivals=raw["arrivals"],
         )
 
     def _send(self, command: str) -> None:
@@ -185,6 +187,7 @@ def _serve(args: argparse.Namespace, commands: IO[str], out: IO[str]) -> None:
                     "first_arrival": min(arrivals, default=0.0),
                     "last_arrival": max(arrivals, default=0.0),
                     "busiest_window": busiest_window(arrivals, args.window_seconds),
+                    "arrivals": [round(at - min(arrivals), 4) for at in sorted(arrivals)],
                 }
                 print(json.dumps(answer), file=out, flush=True)
 

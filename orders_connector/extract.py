@@ -100,9 +100,11 @@ class _Pass:
     def latest_total(self) -> int:
         return max(self.pages, key=lambda sp: sp[0])[1].meta.total
 
-    def rows(self) -> Iterable[Payload]:
+    def rows(self) -> Iterable[Any]:
+        """Every entry of the pass, objects or not (those have no id and are set aside)."""
         for _, page in sorted(self.pages, key=lambda sp: sp[0]):
             yield from page.data
+            yield from page.not_objects
 
 
 async def _read_pass(client: OrdersClient, params: dict[str, str]) -> _Pass:
@@ -128,8 +130,10 @@ async def _read_pass(client: OrdersClient, params: dict[str, str]) -> _Pass:
     return _Pass(pages)
 
 
-def order_id_of(payload: Payload) -> int | None:
+def order_id_of(payload: object) -> int | None:
     """The payload's `id` as an int, or None when it has none that can identify it."""
+    if not isinstance(payload, dict):
+        return None
     raw = payload.get("id")
     if isinstance(raw, bool):
         return None
@@ -143,7 +147,7 @@ def order_id_of(payload: Payload) -> int | None:
 @dataclass
 class _Paged:
     orders: dict[int, Payload]
-    without_id: list[Payload]
+    without_id: list[Any]
     meta_total: int
     fetched_ids: int
     pages: int
@@ -160,7 +164,7 @@ async def _read_window(
         current = await _read_pass(client, params)
         pages += len(current.pages)
         in_pass: set[int] = set()
-        without_id: list[Payload] = []
+        without_id: list[Any] = []
         for row in current.rows():
             order_id = order_id_of(row)
             if order_id is None:
@@ -219,7 +223,8 @@ def _place(
     first_day, last_day = _queried_days(params)
     by_day: dict[dt.date, list[Payload]] = {window.day: [] for window in span}
     rejected: list[dict[str, Any]] = [
-        {"reason": "no usable id", "payload": row} for row in paged.without_id
+        {"reason": "no usable id" if isinstance(row, dict) else "not a JSON object", "payload": row}
+        for row in paged.without_id
     ]
     rejected += [
         {"reason": "seen on an earlier pass but gone from the window on re-read", "payload": row}
@@ -614,7 +619,7 @@ def extract_spans(
     window_end: WindowEnd | None = None,
     items_mode: ItemsMode = "auto",
     max_drift_rereads: int | None = None,
-    window_concurrency: int = 2,
+    window_concurrency: int = 3,
     spans: SpanPolicy = DEFAULT_SPANS,
     transport: httpx.AsyncBaseTransport | None = None,
     limiter: AdaptiveLimiter | None = None,
@@ -662,7 +667,7 @@ def extract_windows(
     window_end: WindowEnd | None = None,
     items_mode: ItemsMode = "auto",
     max_drift_rereads: int | None = None,
-    window_concurrency: int = 2,
+    window_concurrency: int = 3,
     spans: SpanPolicy = DEFAULT_SPANS,
     transport: httpx.AsyncBaseTransport | None = None,
     limiter: AdaptiveLimiter | None = None,

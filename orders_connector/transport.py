@@ -184,6 +184,7 @@ class AdaptiveLimiter:
         window_seconds: float = 60.0,
         safety: float = 0.95,
         low_remaining_fraction: float = 0.02,
+        catch_up_seconds: float = 0.5,
         clock: Clock = time.monotonic,
     ) -> None:
         if window_seconds <= 0:
@@ -191,6 +192,7 @@ class AdaptiveLimiter:
         self.window_seconds = window_seconds
         self.safety = safety
         self.low_remaining_fraction = low_remaining_fraction
+        self.catch_up_seconds = catch_up_seconds
         self._clock = clock
         self._configured_per_second = (
             None if requests_per_minute is None else requests_per_minute / 60
@@ -201,7 +203,7 @@ class AdaptiveLimiter:
         self._probe_in_flight = False
         self._probe_done = asyncio.Event()
         self._adaptation = 1.0
-        self._next_start = 0.0
+        self._next_start: float | None = None
         self._paused_until = 0.0
 
     def __repr__(self) -> str:
@@ -239,8 +241,15 @@ class AdaptiveLimiter:
         start = now if ignore_pause else max(now, self._paused_until)
         rate = self.rate_per_second
         if rate:
-            start = max(start, self._next_start)
-            self._next_start = start + 1 / rate
+            slot = start
+            if self._next_start is not None:
+                # A slot missed by less than `catch_up_seconds` (the event loop was busy) is
+                # still used, so busy moments do not lower the long-run pace; never a slot from
+                # before a pause, and never more than that much ahead of the pace.
+                floor = max(start - self.catch_up_seconds, self._paused_until)
+                slot = max(self._next_start, min(start, floor))
+            self._next_start = slot + 1 / rate
+            start = max(start, slot)
         wait = start - now
         if wait > 0:
             await sleep(wait)
