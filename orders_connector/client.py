@@ -85,9 +85,9 @@ def check_meta(page: Page, *, method: str, path: str, requested_page: int | None
         problem = f"last_page={meta.last_page} is beyond {MAX_PAGES} pages"
     elif requested_page is not None and meta.current_page != requested_page:
         problem = f"asked for page {requested_page}, got current_page={meta.current_page}"
-    elif len(page.data) > meta.per_page:
-        problem = f"{len(page.data)} rows on a page of per_page={meta.per_page}"
-    elif meta.current_page == 1 and not page.data and meta.total > 0:
+    elif page.rows > meta.per_page:
+        problem = f"{page.rows} rows on a page of per_page={meta.per_page}"
+    elif meta.current_page == 1 and not page.rows and meta.total > 0:
         problem = f"page 1 is empty although total={meta.total}"
     if problem:
         raise ProtocolError(f"inconsistent pagination meta: {problem}", method=method, path=path)
@@ -259,8 +259,10 @@ class OrdersClient:
 
     # --- items and products ------------------------------------------------------------------
 
-    async def list_items(self, order_id: int) -> list[dict[str, Any]]:
-        """Every item of one order, from its `contact-order-item` sub-resource (all pages)."""
+    async def list_items(self, order_id: int) -> list[Any]:
+        """Every item of one order, from its `contact-order-item` sub-resource (all pages).
+
+        An entry that is not an object is kept (last) for normalization to report."""
         return await self._all_pages(items_path(order_id), {})
 
     async def get_item(self, order_id: int, item_id: int) -> dict[str, Any]:
@@ -273,13 +275,13 @@ class OrdersClient:
         body = await self._api.send("POST", path, json=dict(payload))
         return _data_object(body, method="POST", path=path)
 
-    async def list_products(self, **filters: str | int | float | None) -> list[dict[str, Any]]:
+    async def list_products(self, **filters: str | int | float | None) -> list[Any]:
         """Every product matching the filters (name, sku, price__lower, price__upper)."""
         return await self._all_pages(PRODUCTS_PATH, filters)
 
     async def _all_pages(
         self, path: str, filters: Mapping[str, str | int | float | None]
-    ) -> list[dict[str, Any]]:
+    ) -> list[Any]:
         async def fetch(number: int) -> Page:
             params = {**filters, "page": number, "per_page": self._settings.per_page}
             body = await self._api.send("GET", path, params)
@@ -287,4 +289,4 @@ class OrdersClient:
 
         first = await fetch(1)
         rest = await asyncio.gather(*(fetch(n) for n in range(2, first.meta.last_page + 1)))
-        return [row for page in (first, *rest) for row in page.data]
+        return [row for page in (first, *rest) for row in (*page.data, *page.not_objects)]

@@ -440,13 +440,38 @@ class PageLinks(BaseModel):
 
 
 class Page(BaseModel):
-    """One page of a list endpoint; `data` keeps the raw payloads exactly as received."""
+    """One page of a list endpoint; `data` keeps the raw payloads exactly as received.
+
+    Entries of `data` that are not objects (a `null` for a deleted row, a stray number) are
+    moved to `not_objects` instead of failing the page: one broken entry must not make a whole
+    window unreadable. They still count as rows of the page.
+    """
 
     model_config = ConfigDict(extra="allow")
 
     data: list[dict[str, Any]]
+    not_objects: list[Any] = Field(default_factory=list)
     links: PageLinks = Field(default_factory=PageLinks)
     meta: PageMeta
+
+    @model_validator(mode="before")
+    @classmethod
+    def _set_aside_entries_that_are_not_objects(cls, body: Any) -> Any:
+        if not isinstance(body, Mapping) or not isinstance(body.get("data"), list):
+            return body
+        data = body["data"]
+        if all(isinstance(row, Mapping) for row in data):
+            return body
+        return {
+            **body,
+            "data": [row for row in data if isinstance(row, Mapping)],
+            "not_objects": [row for row in data if not isinstance(row, Mapping)],
+        }
+
+    @property
+    def rows(self) -> int:
+        """Entries the page held, objects or not."""
+        return len(self.data) + len(self.not_objects)
 
 
 class _OrderWriteFields(BaseModel):
