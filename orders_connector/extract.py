@@ -356,6 +356,11 @@ class _SpanPlanner:
         self._orders = 0
         self._days = 0
 
+    @property
+    def learning(self) -> bool:
+        """Nothing read yet: the first span alone should find out how dense the days are."""
+        return self._days == 0 and self._policy.max_days > 1
+
     def observe(self, extracts: Sequence[WindowExtract]) -> None:
         self._orders += sum(len(e.orders) for e in extracts)
         self._days += len(extracts)
@@ -548,6 +553,8 @@ async def iter_extract_spans(
 
     def refill() -> None:
         while len(running) + len(ready) < window_concurrency:
+            if planner.learning and running:
+                return
             span = planner.take()
             if span is None:
                 return

@@ -140,7 +140,8 @@ def land_windows(
 
     extract_spans(
         settings,
-        windows,
+        # In day order, so adjacent windows can be read by one search whatever order they came in.
+        sorted(windows),
         sink,
         window_end=settings.window_end,
         items_mode=items_mode,
