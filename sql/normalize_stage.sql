@@ -103,11 +103,14 @@ shaped AS (
             THEN json_extract_string(payload, '$.items')
         END AS items_not_a_list,
         -- Items that may not be objects, or whose product may not be one: json_transform turns a
-        -- scalar into a struct of NULLs, so only items without a product id (or with a nested
-        -- product name / SKU) need their real types looked up in the payload.
+        -- scalar into a struct of NULLs, so only such all-NULL items or products (and nested
+        -- product names / SKUs) need their real types looked up in the payload.
         CASE
             WHEN list_bool_or(list_transform(j.items, lambda x: x IS NOT NULL AND (
-                x.product.id IS NULL OR nz_nested(x.product.name) OR nz_nested(x.product.sku)
+                (x.id IS NULL AND x.product_id IS NULL AND x.product IS NULL)
+                OR (x.product.id IS NULL AND x.product.name IS NULL AND x.product IS NOT NULL)
+                OR nz_nested(x.product.name)
+                OR nz_nested(x.product.sku)
             )))
             THEN list_transform(range(len(j.items)), lambda i: {
                 'item_type': json_type(payload, '$.items[' || i || ']'),

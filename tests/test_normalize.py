@@ -226,6 +226,17 @@ def test_nulls_and_missing_fields_are_not_issues(wh: Warehouse) -> None:
     ).fetchall() == [(None, None)]
 
 
+def test_items_without_a_nested_product_land_without_issues(wh: Warehouse) -> None:
+    bare = item(10)
+    del bare["product"]
+    sync(wh, [order(1, items=[bare, {**item(11), "product": None}])])
+    assert issues(wh) == []
+    assert wh.connection.execute(
+        "SELECT product_id, product_name FROM order_items ORDER BY position"
+    ).fetchall() == [(3, None), (3, None)]
+    assert one(wh, "SELECT count(*) FROM products") == 0
+
+
 BAD_VALUES: list[tuple[dict[str, Any], str, str | None, str]] = [
     ({"total_price": "N/A"}, "total_price", "N/A", "invalid_decimal"),
     ({"subtotal_price": "1,234.00"}, "subtotal_price", "1,234.00", "invalid_decimal"),
