@@ -83,10 +83,11 @@ def run(orders: int) -> dict[str, float]:
                 sandbox.base_url,
                 str(Path(tmp) / "backfill.duckdb"),
             ],
-            check=True,
             capture_output=True,
             text=True,
         )
+        if done.returncode != 0:
+            raise RuntimeError(f"backfill of {orders} orders failed:\n{done.stderr[-3000:]}")
         served = sandbox.stats()
     measured: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
     measured["server_requests"] = served.requests

@@ -55,6 +55,10 @@ NORMALIZE_STEPS: Final[tuple[str, ...]] = (
 _MAX_BIGINT: Final = 2**63 - 1
 _LOCK_MARKERS: Final = ("could not set lock", "conflicting lock")
 _PROBLEM_VALUE_CHARS: Final = 80
+# DuckDB's own default is 80% of RAM: its buffer pool then grows with the data it has touched,
+# and a year's backfill ends at gigabytes. Capped, it evicts and spills to disk instead, and a
+# backfill's peak memory stays the same whatever its size.
+DEFAULT_MEMORY_LIMIT: Final = "256MB"
 # One encoder for every payload: json.dumps with options builds a new encoder per call.
 _UTF8_JSON: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
@@ -100,6 +104,7 @@ class Warehouse:
         timezone: str = DEFAULT_TIMEZONE,
         lock_timeout_seconds: float = 60.0,
         read_only: bool = False,
+        memory_limit: str | None = DEFAULT_MEMORY_LIMIT,
     ) -> None:
         zone(timezone)
         self._setup(
@@ -108,6 +113,7 @@ class Warehouse:
             timezone=timezone,
             read_only=read_only,
             owned=True,
+            memory_limit=memory_limit,
         )
 
     @classmethod
@@ -117,8 +123,12 @@ class Warehouse:
         *,
         timezone: str = DEFAULT_TIMEZONE,
         read_only: bool = False,
+        memory_limit: str | None = DEFAULT_MEMORY_LIMIT,
     ) -> Warehouse:
-        """A warehouse on a connection someone else opened (and will close), e.g. Dagster's."""
+        """A warehouse on a connection someone else opened (and will close), e.g. Dagster's.
+
+        `memory_limit` (None: leave DuckDB's) applies to the whole database instance.
+        """
         zone(timezone)
         warehouse = cls.__new__(cls)
         warehouse._setup(
@@ -127,6 +137,7 @@ class Warehouse:
             timezone=timezone,
             read_only=read_only,
             owned=False,
+            memory_limit=memory_limit,
         )
         return warehouse
 
@@ -138,6 +149,7 @@ class Warehouse:
         timezone: str,
         read_only: bool,
         owned: bool,
+        memory_limit: str | None,
     ) -> None:
         self.path = path
         self.timezone = timezone
@@ -147,6 +159,8 @@ class Warehouse:
         self._depth = 0
         self._schema_ready = False
         self._run("session", {})
+        if memory_limit:
+            self._run("session_memory_limit", {"memory_limit": memory_limit})
 
     @property
     def connection(self) -> duckdb.DuckDBPyConnection:

@@ -6,11 +6,13 @@ DELETE FROM raw_rejected WHERE window_date = $window_date;
 
 INSERT INTO raw_orders (window_date, order_id, payload, fetched_at, content_hash)
 SELECT $window_date::DATE, order_id, payload, $fetched_at::TIMESTAMPTZ, content_hash
+-- One line is one order: 16 MB is far beyond any real one, and DuckDB reserves twice this
+-- per scan inside its memory limit.
 FROM read_json(
     $orders_path,
     format = 'newline_delimited',
     columns = {order_id: 'BIGINT', content_hash: 'VARCHAR', payload: 'JSON'},
-    maximum_object_size = 1073741824
+    maximum_object_size = 16777216
 );
 
 INSERT INTO raw_rejected (window_date, payload, reason, fetched_at)
@@ -19,7 +21,7 @@ FROM read_json(
     $rejected_path,
     format = 'newline_delimited',
     columns = {reason: 'VARCHAR', payload: 'JSON'},
-    maximum_object_size = 1073741824
+    maximum_object_size = 16777216
 );
 
 INSERT OR REPLACE INTO sync_windows (
