@@ -40,8 +40,8 @@ from orders_connector.settings import SyncSettings
 pytestmark = pytest.mark.slow
 
 MakeSandbox = Callable[..., SandboxServer]
-# 60 orders a day read 5 at a time: about 70 page requests a run, so a 2% fault is met.
-DATA: dict[str, Any] = {"orders": 300, "start": START, "end": END, "seed": 11, "token": TOKEN}
+# 120 orders a day read 5 at a time: about 150 page requests a run, so a 2% fault is met.
+DATA: dict[str, Any] = {"orders": 600, "start": START, "end": END, "seed": 17, "token": TOKEN}
 PAGING: dict[str, Any] = {"per_page": 5, "max_retries": 8}
 
 
@@ -72,7 +72,7 @@ FAULTS: dict[str, FaultCase] = {
     ),
     # A client paced far above the throttle (another process shares the token's quota).
     "429 storm with Retry-After": (
-        Faults(rate_limit_per_minute=30, rate_limit_window_seconds=2),
+        Faults(rate_limit_per_minute=60, rate_limit_window_seconds=2),
         {"requests_per_minute": 6000},
         lambda sb, figures: figures["throttled"] > 0 and requests_answered(sb, {429}) > 0,
     ),
@@ -105,7 +105,7 @@ def test_a_dagster_run_survives_the_fault(
     assert fault_bit(crm, window_figures(db)), f"{name} never happened: the test proves nothing"
     comparison = compare(db, crm)
     assert comparison.exact, comparison
-    assert comparison.orders == len(truth(crm)) >= 300
+    assert comparison.orders == len(truth(crm)) >= 600
 
 
 def test_meta_total_shrinking_between_pages_converges(
@@ -148,7 +148,7 @@ def test_a_whole_bad_night_through_the_cli(make_sandbox: MakeSandbox, tmp_path: 
             stall_rate=0.02,
             stall_seconds=2.0,
             html_200_rate=0.02,
-            rate_limit_per_minute=30,
+            rate_limit_per_minute=80,
             rate_limit_window_seconds=2,
             insert_during_paging=3,
             insert_during_paging_max=6,

@@ -63,7 +63,7 @@ KILL_POINTS = {
 def test_a_backfill_killed_half_way_leaves_whole_windows_and_a_rerun_converges(
     make_sandbox: MakeSandbox, tmp_path: Path, moment: str
 ) -> None:
-    crm = make_sandbox(**DATA, faults=Faults(latency_ms=60))
+    crm = make_sandbox(**DATA, faults=Faults(latency_ms=40))
     db = tmp_path / "orders.duckdb"
     env = cli_env(crm, TOKEN, **PAGE_ENV)
     process = start_sync(db, env, tmp_path)

@@ -104,7 +104,6 @@ def test_the_token_is_in_no_log_event_metadata_exception_file_or_audit_row(
     assert results[0].success
     # A write-back that applies (its audit rows land in the file), one refused by the server.
     reset_orders(crm, [1, 2])
-    results.append(run(SYNC_JOB))
     add_corrections(
         db,
         {"order_id": 1, "fulfillment_status": "fulfilled"},
