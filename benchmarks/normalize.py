@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from orders_connector.enums import FINANCIAL_STATUSES, FULFILLMENT_STATUSES, RETURN_STATUSES
-from orders_connector.warehouse import Warehouse
+from orders_connector.warehouse import DEFAULT_MEMORY_LIMIT, Warehouse
 
 T = TypeVar("T")
 FIRST_DAY = dt.date(2025, 1, 1)
@@ -183,6 +183,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--malformed-rate", type=float, default=0.01)
     parser.add_argument("--db", type=Path, default=None, help="DuckDB file (default: a temp dir)")
+    parser.add_argument(
+        "--memory-limit",
+        default=DEFAULT_MEMORY_LIMIT,
+        help=f"DuckDB memory_limit ('none': DuckDB's 80%% of RAM; default {DEFAULT_MEMORY_LIMIT})",
+    )
     args = parser.parse_args(argv)
 
     load_before = os.getloadavg()[0]
@@ -193,7 +198,8 @@ def main(argv: list[str] | None = None) -> int:
         normalizing, renormalizing, one_window = Stopwatch(), Stopwatch(), Stopwatch()
         landed = 0
         days: list[dt.date] = []
-        with Warehouse(path) as warehouse:
+        memory_limit = None if args.memory_limit.lower() == "none" else args.memory_limit
+        with Warehouse(path, memory_limit=memory_limit) as warehouse:
             warehouse.ensure_schema()
             batches = windows(args.orders, args.days, args.seed, args.malformed_rate)
             while (window := generating.run(lambda: next(batches, None))) is not None:
@@ -237,6 +243,7 @@ def main(argv: list[str] | None = None) -> int:
         f"peak RSS                  {peak_rss_mib():>12,.0f} MiB "
         f"(after landing {rss_after_landing:,.0f})"
     )
+    print(f"DuckDB memory_limit       {args.memory_limit:>12}")
     print(
         f"machine                   {os.cpu_count()} cores, load average {load_before:.1f} before, "
         f"{load_after:.1f} after (other jobs share the cores when it is above 2)"
