@@ -4,6 +4,7 @@ start, watch and stop `orders-connector` runs from a test."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import subprocess
 import threading
@@ -15,9 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pytest
 from dagster_support import days_between, query
 from test_cli import CLI
 
+from orders_connector import cli
 from orders_connector.sandbox import SandboxServer
 from orders_connector.schema import TABLES
 
@@ -188,6 +191,35 @@ def start_sync(
 def finish(process: subprocess.Popen[str], timeout: float = 300) -> tuple[int, str, str]:
     out, err = process.communicate(timeout=timeout)
     return process.returncode, out, err
+
+
+def sync_here(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    env: dict[str, str],
+    db: Path,
+    start: dt.date = START,
+    end: dt.date = END,
+) -> tuple[int, str, str]:
+    """`orders-connector sync` in this process (the same code path, without paying a Python and
+    Dagster start-up): for re-runs after a subprocess was killed or failed."""
+    for name in list(os.environ):
+        if name.startswith(("ORDERS_", "DAGSTER_")):
+            monkeypatch.delenv(name)
+    for name, value in env.items():
+        if name.startswith("ORDERS_"):
+            monkeypatch.setenv(name, value)
+    logger = logging.getLogger("orders_connector")
+    saved = (list(logger.handlers), logger.level, logger.propagate)
+    try:
+        args = ["sync", "--start", start.isoformat(), "--end", end.isoformat(), "--db", str(db)]
+        code = cli.main(args)
+    finally:
+        logger.handlers[:] = saved[0]
+        logger.setLevel(saved[1])
+        logger.propagate = saved[2]
+    out, err = capsys.readouterr()
+    return code, out, err
 
 
 def error_lines(stderr: str) -> list[str]:

@@ -26,6 +26,7 @@ from reliability_support import (
     half_windows,
     order_searches,
     start_sync,
+    sync_here,
     truth,
     when,
     window_figures,
@@ -199,7 +200,10 @@ def assert_no_partial_window(db: Path, crm: SandboxServer) -> int:
 
 
 def test_a_revoked_token_fails_clearly_commits_no_half_window_and_a_new_token_completes(
-    make_sandbox: MakeSandbox, tmp_path: Path
+    make_sandbox: MakeSandbox,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     crm = make_sandbox(**DATA, faults=Faults(latency_ms=20))
     db = tmp_path / "orders.duckdb"
@@ -213,7 +217,7 @@ def test_a_revoked_token_fails_clearly_commits_no_half_window_and_a_new_token_co
     assert TOKEN not in out + err and NEW_TOKEN not in out + err
     assert_no_partial_window(db, crm)
 
-    code, out, err = finish(start_sync(db, {**env, "ORDERS_API_TOKEN": NEW_TOKEN}, tmp_path))
+    code, out, err = sync_here(monkeypatch, capsys, {**env, "ORDERS_API_TOKEN": NEW_TOKEN}, db)
     assert code == 0, err
     comparison = compare(db, crm)
     assert comparison.exact, comparison

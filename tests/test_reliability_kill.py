@@ -26,6 +26,7 @@ from reliability_support import (
     half_windows,
     order_searches,
     start_sync,
+    sync_here,
     wait_for,
 )
 
@@ -61,7 +62,11 @@ KILL_POINTS = {
 
 @pytest.mark.parametrize("moment", list(KILL_POINTS))
 def test_a_backfill_killed_half_way_leaves_whole_windows_and_a_rerun_converges(
-    make_sandbox: MakeSandbox, tmp_path: Path, moment: str
+    make_sandbox: MakeSandbox,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    moment: str,
 ) -> None:
     crm = make_sandbox(**DATA, faults=Faults(latency_ms=40))
     db = tmp_path / "orders.duckdb"
@@ -84,7 +89,7 @@ def test_a_backfill_killed_half_way_leaves_whole_windows_and_a_rerun_converges(
         assert landed != set(DAYS)  # it really was killed half-way
 
     crm.faults = Faults()
-    code, out, err = finish(start_sync(db, env, tmp_path))
+    code, out, err = sync_here(monkeypatch, capsys, env, db)
     assert code == 0, err
     comparison = compare(db, crm)
     assert comparison.exact, comparison
