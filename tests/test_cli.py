@@ -70,7 +70,7 @@ def test_sync_lands_the_range_and_prints_a_summary(crm: SandboxServer, tmp_path:
     [total] = [line.split() for line in done.stdout.splitlines() if line.startswith("total")]
     assert int(total[1]) == len(truth)
     assert "check window_count_matches_api: passed" in done.stdout
-    assert "2025-10-03" in done.stderr  # progress per window
+    assert "window 2025-10-0" in done.stderr  # progress as windows land
     assert TOKEN not in done.stdout + done.stderr
 
 

@@ -55,11 +55,17 @@ def history_count(db: Path) -> int:
 
 
 def queried_days(crm: SandboxServer) -> set[str]:
-    return {
-        r.query["order_created_at__start"]
-        for r in crm.state.requests
-        if r.path == "/api/v1/contact-order" and "order_created_at__start" in r.query
-    }
+    """Every day some search covered (a search may cover several adjacent days)."""
+    covered: set[str] = set()
+    for r in crm.state.requests:
+        if r.path != "/api/v1/contact-order" or "order_created_at__start" not in r.query:
+            continue
+        day = dt.date.fromisoformat(r.query["order_created_at__start"][:10])
+        end = dt.date.fromisoformat(r.query.get("order_created_at__end", str(day))[:10])
+        while day <= end:
+            covered.add(day.isoformat())
+            day += dt.timedelta(days=1)
+    return covered
 
 
 class Crm:
