@@ -13,6 +13,7 @@ import dataclasses
 import email.utils
 import json as jsonlib
 import logging
+import math
 import random
 import re
 import time
@@ -171,7 +172,8 @@ class AdaptiveLimiter:
     """Spaces request starts evenly at a rate just under the server's throttle.
 
     The rate is `requests_per_minute` when configured, else `X-RateLimit-Limit` per
-    `window_seconds` times `safety`. Until the first response tells the limit, one request
+    `window_seconds` less a reserve (`safety` on a small limit, about 3% on a large one).
+    Until the first response tells the limit, one request
     at a time is let through, so a cold start cannot burst into 429s. A 429 pauses every
     request until its Retry-After and lowers the pace a little; successes raise it back.
     A low `X-RateLimit-Remaining` (someone else spending the same quota) halves the pace.
@@ -223,7 +225,16 @@ class AdaptiveLimiter:
         if self._configured_per_second is not None:
             base = self._configured_per_second
         elif self._server_limit is not None:
-            base = self._server_limit * self.safety / self.window_seconds
+            limit = self._server_limit
+            # On a large limit a fixed fraction wastes hundreds of requests a window: keep 2%,
+            # what catching up may spend, and two for the probe and rounding, but never less
+            # than `safety` leaves.
+            reserve = (
+                math.ceil(0.02 * limit)
+                + math.ceil(self.catch_up_seconds * limit / self.window_seconds)
+                + 2
+            )
+            base = max(limit * self.safety, limit - reserve) / self.window_seconds
         else:
             return None
         limit, remaining = self._server_limit, self._remaining

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from orders_connector.transport import AdaptiveLimiter
@@ -64,3 +65,16 @@ async def test_no_slot_from_before_a_pause_is_caught_up() -> None:
     waits = [await limiter.acquire(time.sleep) for _ in range(3)]
 
     assert waits == pytest.approx([2.0, 0.1, 0.1])
+
+
+@pytest.mark.parametrize(
+    ("limit", "per_minute"),
+    [(60, 57.0), (600, 581.0), (3000, 2913.0), (10_000, 9714.0)],
+)
+def test_the_reserve_is_a_few_percent_and_covers_catching_up(limit: int, per_minute: float) -> None:
+    limiter = AdaptiveLimiter(catch_up_seconds=0.5)
+    limiter.observe(httpx.Response(200, headers={"X-RateLimit-Limit": str(limit)}))
+
+    assert limiter.rate_per_second == pytest.approx(per_minute / 60)
+    # The most a fixed window can then see: the probe, a window of pace, the catch-up.
+    assert 1 + limiter.rate_per_second * (60 + 0.5) + 1 < limit
