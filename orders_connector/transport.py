@@ -225,16 +225,16 @@ class AdaptiveLimiter:
         if self._configured_per_second is not None:
             base = self._configured_per_second
         elif self._server_limit is not None:
-            limit = self._server_limit
+            learned = self._server_limit
             # On a large limit a fixed fraction wastes hundreds of requests a window: keep 2%,
             # what catching up may spend, and two for the probe and rounding, but never less
             # than `safety` leaves.
             reserve = (
-                math.ceil(0.02 * limit)
-                + math.ceil(self.catch_up_seconds * limit / self.window_seconds)
+                math.ceil(0.02 * learned)
+                + math.ceil(self.catch_up_seconds * learned / self.window_seconds)
                 + 2
             )
-            base = max(limit * self.safety, limit - reserve) / self.window_seconds
+            base = max(learned * self.safety, learned - reserve) / self.window_seconds
         else:
             return None
         limit, remaining = self._server_limit, self._remaining
