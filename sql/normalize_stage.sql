@@ -20,7 +20,10 @@ END;
 
 CREATE OR REPLACE TEMP MACRO nz_int32(v) AS TRY_CAST(nz_int(v) AS INTEGER);
 
-CREATE OR REPLACE TEMP MACRO nz_ts(v) AS try_strptime(v, '%Y-%m-%d %H:%M:%S');
+-- try_strptime also takes 'infinity' and the like; an API time is exactly 19 characters.
+CREATE OR REPLACE TEMP MACRO nz_ts(v) AS CASE
+    WHEN length(v) = 19 THEN try_strptime(v, '%Y-%m-%d %H:%M:%S')
+END;
 
 -- json_transform renders an object or list as JSON text where text was asked for: such a value
 -- starts with '{' or '[', and only those rows pay for asking the payload for the real type.

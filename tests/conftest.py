@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from orders_connector.sandbox import SandboxConfig, SandboxServer
+
+# --- hypothesis (owner: the lead) -----------------------------------------------------------
+# CI explores the same examples on every run, so a red build always means a change broke
+# something; local runs keep exploring new examples (and found real bugs that way).
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 # --- sandbox fixtures (owner: orders_connector/sandbox) ---------------------------------------
 

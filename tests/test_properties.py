@@ -211,6 +211,7 @@ def normalized(payloads: list[dict[str, Any]]) -> tuple[dict[int, tuple[Any, ...
 )
 @example([("1.005", "2025-02-30 10:00:00", "paid"), ("1e3", "2025-1-3 10:00:00", "PAID")])
 @example([("0.001", None, ""), ("12,345.60", "0000-00-00 00:00:00", "未付款")])
+@example([("0.00", "INFINITY", ""), ("1", "2025-01-01 10:00:00", "\x1f")])
 def test_sql_normalization_never_loses_an_order_nor_changes_a_value_silently(
     values: list[tuple[Any, Any, str]],
 ) -> None:
@@ -241,8 +242,9 @@ def test_sql_normalization_never_loses_an_order_nor_changes_a_value_silently(
             assert api_text(updated_at) == stamp.strip() or updated_at == parse_api_datetime(stamp)
         elif stamp is not None and stamp.strip():
             assert (order_id, "order_updated_at", "invalid_timestamp") in issues, stamp
+        # Blank means spaces only (SQL's trim); any other character is a value, kept as sent.
         expected_status = (
-            payload["financial_status"] if payload["financial_status"].strip() else None
+            payload["financial_status"] if payload["financial_status"].strip(" ") else None
         )
         assert status == expected_status
         unknown = (order_id, "financial_status", "unknown_enum") in issues
