@@ -6,6 +6,7 @@ This is the whole product's path, callable from any orchestrator. Dagster assets
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Callable, Mapping, Sequence
@@ -58,21 +59,30 @@ class LandReport:
         return self.orders / self.seconds if self.seconds > 0 else 0.0
 
 
-def window_stats(extract: WindowExtract) -> dict[str, object]:
+def window_report(extract: WindowExtract) -> WindowReport:
+    """A window's figures without its payloads (which a long backfill must not keep)."""
+    return WindowReport(
+        day=extract.window.day,
+        orders=len(extract.orders),
+        items=count_items(extract.orders),
+        meta_total=extract.meta_total,
+        fetched_ids=extract.fetched_ids,
+        pages=extract.pages,
+        requests=extract.requests,
+        retries=extract.retries,
+        throttled=extract.throttled,
+        drift_rereads=extract.drift_rereads,
+        rejected=len(extract.rejected),
+        seconds=extract.seconds,
+        items_source=extract.items_source,
+    )
+
+
+def window_stats(report: WindowReport) -> dict[str, object]:
     """The per-window figures stored in `sync_windows` beside the raw rows."""
-    return {
-        "meta_total": extract.meta_total,
-        "fetched_ids": extract.fetched_ids,
-        "orders": len(extract.orders),
-        "items": count_items(extract.orders),
-        "pages": extract.pages,
-        "requests": extract.requests,
-        "retries": extract.retries,
-        "throttled": extract.throttled,
-        "drift_rereads": extract.drift_rereads,
-        "seconds": extract.seconds,
-        "items_source": extract.items_source,
-    }
+    stats = dataclasses.asdict(report)
+    del stats["day"], stats["rejected"]  # the key, and counted by the warehouse itself
+    return stats
 
 
 def count_items(payloads: Sequence[Mapping[str, Any]]) -> int:
@@ -93,6 +103,7 @@ def land_windows(
     started = dt.datetime.now(dt.UTC)
 
     def sink(batch: list[WindowExtract]) -> None:
+        reports = [window_report(extract) for extract in batch]
         # The windows of one search land in one transaction: one commit per span, not per day.
         warehouse.land_windows(
             [
@@ -100,41 +111,17 @@ def land_windows(
                     day=extract.window.day,
                     payloads=extract.orders,
                     fetched_at=extract.fetched_at,
-                    stats=window_stats(extract),
+                    stats=window_stats(window),
                     rejected=[
                         (entry["payload"], str(entry["reason"])) for entry in extract.rejected
                     ],
                 )
-                for extract in batch
+                for extract, window in zip(batch, reports, strict=True)
             ]
         )
-        for extract in batch:
-            window = WindowReport(
-                day=extract.window.day,
-                orders=len(extract.orders),
-                items=count_items(extract.orders),
-                meta_total=extract.meta_total,
-                fetched_ids=extract.fetched_ids,
-                pages=extract.pages,
-                requests=extract.requests,
-                retries=extract.retries,
-                throttled=extract.throttled,
-                drift_rereads=extract.drift_rereads,
-                rejected=len(extract.rejected),
-                seconds=extract.seconds,
-                items_source=extract.items_source,
-            )
+        for window in reports:
             report.windows.append(window)
-            log.debug(
-                "window %s: %d orders, %d items, %d pages, %d requests, %d retries, %d x 429",
-                window.day,
-                window.orders,
-                window.items,
-                window.pages,
-                window.requests,
-                window.retries,
-                window.throttled,
-            )
+            log.debug("window %s landed: %s", window.day, window)
             if on_window is not None:
                 on_window(window)
 
