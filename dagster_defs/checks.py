@@ -21,6 +21,31 @@ def window_range(context: dg.AssetCheckExecutionContext) -> dict[str, Any]:
     return {"start": min(w.day for w in windows), "end": max(w.day for w in windows)}
 
 
+def fetch_for_run(
+    context: dg.AssetCheckExecutionContext,
+    orders_api: OrdersApiResource,
+    duckdb: DuckDBResource,
+    sql_name: str,
+) -> list[tuple[Any, ...]]:
+    """Rows of a check query over the run's windows."""
+    with open_warehouse(duckdb, orders_api.timezone) as warehouse:
+        return warehouse.fetch(sql_name, window_range(context))
+
+
+def warn_when_any(
+    rows: list[tuple[Any, ...]], count_label: str, detail_label: str, detail: str
+) -> dg.AssetCheckResult:
+    """A warning listing rows whose last column is a count; `detail` formats one row."""
+    return dg.AssetCheckResult(
+        passed=not rows,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            count_label: sum(int(row[-1]) for row in rows),
+            detail_label: ", ".join(detail.format(*row) for row in rows) or "none",
+        },
+    )
+
+
 def build_extraction_checks(
     partitions_def: dg.PartitionsDefinition[str],
 ) -> Sequence[dg.AssetChecksDefinition]:
@@ -33,10 +58,9 @@ def build_extraction_checks(
         duckdb: DuckDBResource,
     ) -> dg.AssetCheckResult:
         """Every order id appears once in orders and its raw rows sit in exactly one window."""
-        with open_warehouse(duckdb, orders_api.timezone) as warehouse:
-            [(duplicate_rows, several_windows)] = warehouse.fetch(
-                "check_duplicate_orders", window_range(context)
-            )
+        [(duplicate_rows, several_windows)] = fetch_for_run(
+            context, orders_api, duckdb, "check_duplicate_orders"
+        )
         return dg.AssetCheckResult(
             passed=duplicate_rows == 0 and several_windows == 0,
             severity=dg.AssetCheckSeverity.ERROR if duplicate_rows else dg.AssetCheckSeverity.WARN,
@@ -55,8 +79,7 @@ def build_extraction_checks(
         duckdb: DuckDBResource,
     ) -> dg.AssetCheckResult:
         """Each window landed as many distinct orders as the API's meta.total said it holds."""
-        with open_warehouse(duckdb, orders_api.timezone) as warehouse:
-            mismatched = warehouse.fetch("check_window_totals", window_range(context))
+        mismatched = fetch_for_run(context, orders_api, duckdb, "check_window_totals")
         return dg.AssetCheckResult(
             passed=not mismatched,
             metadata={
@@ -85,16 +108,8 @@ def build_extraction_checks(
         duckdb: DuckDBResource,
     ) -> dg.AssetCheckResult:
         """Warns when orders carry status codes outside the vendor's published lists."""
-        with open_warehouse(duckdb, orders_api.timezone) as warehouse:
-            unknown = warehouse.fetch("check_unknown_statuses", window_range(context))
-        return dg.AssetCheckResult(
-            passed=not unknown,
-            severity=dg.AssetCheckSeverity.WARN,
-            metadata={
-                "orders_with_unknown_values": sum(int(n) for _, _, n in unknown),
-                "unknown_values": ", ".join(f"{k}={c} ({n})" for k, c, n in unknown) or "none",
-            },
-        )
+        unknown = fetch_for_run(context, orders_api, duckdb, "check_unknown_statuses")
+        return warn_when_any(unknown, "orders_with_unknown_values", "unknown_values", "{}={} ({})")
 
     @dg.asset_check(asset="order_data_issues", partitions_def=partitions_def, pool=DUCKDB_POOL)
     def window_data_issues(
@@ -103,16 +118,8 @@ def build_extraction_checks(
         duckdb: DuckDBResource,
     ) -> dg.AssetCheckResult:
         """Warns when values in the run's windows could not be parsed."""
-        with open_warehouse(duckdb, orders_api.timezone) as warehouse:
-            issues = warehouse.fetch("check_window_issues", window_range(context))
-        return dg.AssetCheckResult(
-            passed=not issues,
-            severity=dg.AssetCheckSeverity.WARN,
-            metadata={
-                "issues": sum(int(n) for _, _, n in issues),
-                "by_field": ", ".join(f"{f}/{p}: {n}" for f, p, n in issues) or "none",
-            },
-        )
+        issues = fetch_for_run(context, orders_api, duckdb, "check_window_issues")
+        return warn_when_any(issues, "issues", "by_field", "{}/{}: {}")
 
     return [
         unique_order_ids,
