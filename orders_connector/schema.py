@@ -466,18 +466,3 @@ VIEWS: Final[dict[str, TableSchema]] = {
         ),
     )
 }
-
-
-def column_dictionary_markdown(tables: tuple[str, ...] | None = None) -> str:
-    """The column dictionary as Markdown (one table per warehouse table), for the README."""
-    parts: list[str] = []
-    for name in tables or tuple(TABLES):
-        table = TABLES[name]
-        key = f" Key: `{', '.join(table.primary_key)}`." if table.primary_key else ""
-        parts.append(f"### `{name}`\n\n{table.description}{key}\n")
-        parts.append("| column | type | description |\n| --- | --- | --- |")
-        parts.extend(f"| `{c.name}` | {c.type} | {c.description} |" for c in table.columns)
-        parts.append("")
-    parts.append("### `order_data_issues.problem`\n\n| problem | meaning |\n| --- | --- |")
-    parts.extend(f"| `{code}` | {meaning} |" for code, meaning in ISSUE_PROBLEMS.items())
-    return "\n".join(parts) + "\n"

@@ -14,7 +14,7 @@ import pytest
 
 from orders_connector.enums import FINANCIAL_STATUSES, FULFILLMENT_STATUSES, RETURN_STATUSES
 from orders_connector.errors import WarehouseBusyError
-from orders_connector.schema import TABLES, column_dictionary_markdown
+from orders_connector.schema import TABLES
 from orders_connector.sqlfiles import SqlFileNotFoundError, load_sql
 from orders_connector.warehouse import Warehouse
 
@@ -73,15 +73,6 @@ def test_ddl_creates_exactly_the_columns_schema_py_lists(warehouse: Warehouse) -
     for name in expected:
         assert actual.get(name) == expected[name], name
     assert all(c.description for t in TABLES.values() for c in t.columns)
-
-
-def test_the_column_dictionary_documents_every_column() -> None:
-    text = column_dictionary_markdown()
-    for name, table in TABLES.items():
-        assert f"### `{name}`" in text
-        for column in table.columns:
-            assert f"| `{column.name}` | {column.type} | {column.description} |" in text
-    assert "| `unknown_enum` |" in text
 
 
 def test_primary_keys_in_ddl_match_schema_py(warehouse: Warehouse) -> None:
