@@ -322,22 +322,23 @@ class SpanPolicy:
 
     The throttle counts requests, not orders: a sparse tenant's day windows are each one mostly
     empty page, and reading adjacent days in one search fills the pages (and lets every page
-    after the first be fetched at once). A span grows to about `target_pages` full pages at the
-    order density seen so far, never beyond `max_days`; the first spans are single days, since
-    nothing is known yet. Memory follows the span, so it stays bounded however long the range.
+    after the first be fetched at once). A span grows to about `target_orders` (25 pages of 100)
+    at the order density seen so far, never beyond `max_days`; the first span is a single day,
+    since nothing is known yet. Memory follows the span, so it stays bounded however long the
+    range (a single day denser than the target is still read whole).
     """
 
-    target_pages: int = 25
+    target_orders: int = 2_500
     max_days: int = 31
 
     def __post_init__(self) -> None:
-        if self.target_pages < 1 or self.max_days < 1:
-            raise ValueError("target_pages and max_days must be >= 1")
+        if self.target_orders < 1 or self.max_days < 1:
+            raise ValueError("target_orders and max_days must be >= 1")
 
-    def days_for(self, orders_per_day: float | None, per_page: int) -> int:
+    def days_for(self, orders_per_day: float | None) -> int:
         if orders_per_day is None:
             return 1
-        fitting = self.target_pages * per_page / max(orders_per_day, 1.0)
+        fitting = self.target_orders / max(orders_per_day, 1.0)
         return max(1, min(self.max_days, int(fitting)))
 
 
@@ -348,11 +349,10 @@ DEFAULT_SPANS = SpanPolicy()
 class _SpanPlanner:
     """Cuts the window sequence into spans of consecutive days, sized by the density so far."""
 
-    def __init__(self, windows: Iterable[DayWindow], policy: SpanPolicy, per_page: int) -> None:
+    def __init__(self, windows: Iterable[DayWindow], policy: SpanPolicy) -> None:
         self._todo = iter(windows)
         self._next: DayWindow | None = next(self._todo, None)
         self._policy = policy
-        self._per_page = per_page
         self._orders = 0
         self._days = 0
 
@@ -369,7 +369,7 @@ class _SpanPlanner:
         if self._next is None:
             return None
         density = self._orders / self._days if self._days else None
-        wanted = self._policy.days_for(density, self._per_page)
+        wanted = self._policy.days_for(density)
         span = [self._next]
         self._next = next(self._todo, None)
         while (
@@ -547,7 +547,7 @@ async def iter_extract_spans(
     """
     if window_concurrency < 1:
         raise ValueError("window_concurrency must be >= 1")
-    planner = _SpanPlanner(windows, spans, client.settings.per_page)
+    planner = _SpanPlanner(windows, spans)
     running: set[asyncio.Task[list[WindowExtract]]] = set()
     ready: deque[asyncio.Task[list[WindowExtract]]] = deque()
 

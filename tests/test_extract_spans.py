@@ -91,12 +91,12 @@ def test_dense_days_are_searched_one_day_at_a_time(make_sandbox: MakeSandbox) ->
     def sink(extract: WindowExtract) -> None:
         seen[extract.window.day] = ids(extract.orders)
 
-    # About 30 orders a day against spans of at most one page of five orders.
+    # About 30 orders a day against spans of at most five orders.
     extract_windows(
         settings_for(sandbox, window_end="inclusive"),
         windows,
         sink,
-        spans=SpanPolicy(target_pages=1),
+        spans=SpanPolicy(target_orders=5),
     )
 
     assert seen == {w.day: ids(sandbox.state.orders_on(w.day)) for w in windows}
@@ -193,7 +193,7 @@ def test_an_order_without_a_readable_day_sends_its_span_back_to_one_day_searches
         [DayWindow(d) for d in day],
         sink,
         transport=fake_api(orders),
-        spans=SpanPolicy(target_pages=1000),
+        spans=SpanPolicy(target_orders=100_000),
     )
 
     # The unreadable one stays in the window whose one-day search returned it.
