@@ -20,6 +20,8 @@ import threading
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
+from sandbox_process import busiest_window
+
 from orders_connector.extract import WindowExtract, extract_windows
 from orders_connector.sandbox import Faults, SandboxConfig, SandboxServer
 from orders_connector.settings import ApiSettings
@@ -39,17 +41,6 @@ class RunResult:
     bound: float
     server_max_in_window: int
     truth_matches: bool
-
-
-def busiest_window(arrivals: list[float], window_seconds: float) -> int:
-    """Most requests the server saw in any `window_seconds` span (sliding)."""
-    arrivals = sorted(arrivals)
-    best, start = 0, 0
-    for end, at in enumerate(arrivals):
-        while at - arrivals[start] >= window_seconds:
-            start += 1
-        best = max(best, end - start + 1)
-    return best
 
 
 def serve(config: SandboxConfig, days: list[dt.date], conn: Connection) -> None:
