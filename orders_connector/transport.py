@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import email.utils
-import json as jsonlib
 import logging
 import math
 import random
@@ -25,6 +24,7 @@ from typing import Any, Final
 
 import httpx
 
+from orders_connector import jsoncodec
 from orders_connector.errors import (
     OrdersApiError,
     ProtocolError,
@@ -500,7 +500,7 @@ def _decode_success(response: httpx.Response, redactor: Redactor, method: str) -
             body_excerpt=body_excerpt(response.text, redactor),
         )
     try:
-        return jsonlib.loads(response.content)
+        return jsoncodec.loads(response.content)
     except ValueError:
         raise ProtocolError(
             "expected JSON, got a body that does not parse",
@@ -528,7 +528,7 @@ def api_error(response: httpx.Response, redactor: Redactor, method: str) -> Orde
     body: Any = None
     if not _looks_like_html(response):
         try:
-            body = jsonlib.loads(response.content) if response.content.strip() else None
+            body = jsoncodec.loads(response.content) if response.content.strip() else None
         except ValueError:
             body = None
     message = ""

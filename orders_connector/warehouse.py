@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -21,6 +20,7 @@ from typing import IO, Any, Final
 
 import duckdb
 
+from orders_connector import jsoncodec
 from orders_connector.enums import STATUS_ENUMS
 from orders_connector.errors import WarehouseBusyError
 from orders_connector.settings import DEFAULT_TIMEZONE, zone
@@ -59,8 +59,6 @@ _PROBLEM_VALUE_CHARS: Final = 80
 # and a year's backfill ends at gigabytes. Capped, it evicts and spills to disk instead, and a
 # backfill's peak memory stays the same whatever its size.
 DEFAULT_MEMORY_LIMIT: Final = "256MB"
-# One encoder for every payload: json.dumps with options builds a new encoder per call.
-_UTF8_JSON: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
 @dataclass(frozen=True)
@@ -470,16 +468,9 @@ def _write_landing(
 
 def _json_bytes(value: object, where: str) -> bytes:
     try:
-        text = _UTF8_JSON.encode(value)
+        return jsoncodec.dumps(value)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{where} cannot be stored as JSON: {exc}") from exc
-    try:
-        return text.encode("utf-8")
-    except UnicodeEncodeError:
-        # A lone UTF-16 surrogate (json.loads lets "\ud800" through) is no text any JSON store
-        # accepts: it becomes U+FFFD, everything else stays as it was.
-        repaired = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-        return repaired.encode("utf-8")
 
 
 def _usable_id(value: object) -> int | None:
