@@ -27,6 +27,11 @@ database, so this page, the UI and DuckDB agree.
 Times: `TIMESTAMP` columns hold the API's local wall-clock time as sent (no offset);
 `TIMESTAMP WITH TIME ZONE` columns are instants. Money is `DECIMAL(18,2)` per order or item and
 `DECIMAL(38,2)` when summed.
+
+All of these live in DuckDB's default schema `main`. The schema `staging` is the connector's
+own working space, not for BI: `staging.orders` and `staging.items` hold every raw row parsed
+and typed when it lands, so that a normalize only picks each order's latest row and upserts it.
+They are rebuilt from `raw_orders` whenever a row is missing.
 """
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -43,7 +44,9 @@ STAT_KEYS: Final[tuple[str, ...]] = (
 )
 
 NORMALIZE_STEPS: Final[tuple[str, ...]] = (
-    "normalize_stage",
+    "normalize_affected",
+    "stage_raw",
+    "normalize_pick",
     "normalize_orders",
     "normalize_items",
     "normalize_products",
@@ -52,6 +55,7 @@ NORMALIZE_STEPS: Final[tuple[str, ...]] = (
     "normalize_history",
 )
 
+_log = logging.getLogger("orders_connector.warehouse")
 _MAX_BIGINT: Final = 2**63 - 1
 _LOCK_MARKERS: Final = ("could not set lock", "conflicting lock")
 _PROBLEM_VALUE_CHARS: Final = 80
@@ -230,6 +234,7 @@ class Warehouse:
             }
             with self.transaction():
                 self._run("land_window", params)
+        self._stage_landed([day])
         return landing.orders
 
     def land_windows(self, landings: Sequence[WindowLanding]) -> list[int]:
@@ -294,7 +299,27 @@ class Warehouse:
             }
             with self.transaction():
                 self._run("land_windows", params)
+        self._stage_landed(days)
         return landed
+
+    def _stage_landed(self, days: Sequence[dt.date]) -> None:
+        """Parse and type the raw rows just landed (sql/stage_raw.sql), in a transaction of its own.
+
+        Landing happens while the next search downloads, so this is where parsing is cheapest;
+        the normalize then only picks and upserts. The raw rows are committed first: should
+        staging fail, they stay landed, and the normalize stages them again (and reports the
+        error there, where parsing belongs).
+        """
+        try:
+            with self.transaction():
+                self._run("stage_landed", {"window_dates": list(days)})
+                self._run("stage_raw", {})
+        except duckdb.Error as exc:
+            _log.warning(
+                "staging the %d window(s) just landed failed; the normalize stages them: %s",
+                len(days),
+                " ".join(str(exc).split()),
+            )
 
     def normalize_windows(
         self,

@@ -4,6 +4,11 @@ DELETE FROM raw_orders WHERE window_date = $window_date;
 
 DELETE FROM raw_rejected WHERE window_date = $window_date;
 
+-- Their staged rows go with them; the landing stages the new rows right after it commits.
+DELETE FROM staging.orders WHERE window_date = $window_date;
+
+DELETE FROM staging.items WHERE window_date = $window_date;
+
 INSERT INTO raw_orders (window_date, order_id, payload, fetched_at, content_hash)
 SELECT $window_date::DATE, order_id, payload, $fetched_at::TIMESTAMPTZ, content_hash
 -- One line is one order: 16 MB is far beyond any real one, and DuckDB reserves twice this

@@ -6,6 +6,11 @@ DELETE FROM raw_orders WHERE list_contains($window_dates, window_date);
 
 DELETE FROM raw_rejected WHERE list_contains($window_dates, window_date);
 
+-- Their staged rows go with them; the landing stages the new rows right after it commits.
+DELETE FROM staging.orders WHERE list_contains($window_dates, window_date);
+
+DELETE FROM staging.items WHERE list_contains($window_dates, window_date);
+
 INSERT INTO raw_orders (window_date, order_id, payload, fetched_at, content_hash)
 SELECT window_date, order_id, payload, fetched_at, content_hash
 -- One line is one order: 16 MB is far beyond any real one, and DuckDB reserves twice this

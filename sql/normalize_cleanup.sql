@@ -1,6 +1,8 @@
+DROP VIEW IF EXISTS nz_items;
+DROP VIEW IF EXISTS nz_staged_orders;
 DROP TABLE IF EXISTS nz_affected;
+DROP TABLE IF EXISTS nz_latest;
 DROP TABLE IF EXISTS nz_orders;
-DROP TABLE IF EXISTS nz_items;
 DROP TABLE IF EXISTS nz_removed;
 DROP TABLE IF EXISTS nz_products;
 DROP TABLE IF EXISTS nz_issues;

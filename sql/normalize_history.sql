@@ -39,5 +39,6 @@ INSERT INTO order_status_history (
 SELECT
     order_id, observed_at, financial_status, fulfillment_status, return_status,
     previous_financial_status, previous_fulfillment_status, previous_return_status, source
-FROM nz_history
-ORDER BY order_id;
+-- No ORDER BY: seq only orders the rows of one order, and each normalize adds at most one row
+-- per order; sorting 1M rows made this the slowest step but two.
+FROM nz_history;

@@ -49,4 +49,4 @@ SELECT
     item_count,
     fetched_at,
     content_hash
-FROM nz_orders;
+FROM nz_staged_orders;

@@ -3,24 +3,26 @@
 -- first_seen / last_seen only ever widen.
 CREATE OR REPLACE TEMP TABLE nz_products AS
 SELECT
-    product_ref_id AS id,
-    arg_max(product_name, seen_order) AS name,
-    arg_max(product_sku, seen_order) AS sku,
-    arg_max(product_price, seen_order) AS price,
-    min(fetched_at) AS first_seen,
-    max(fetched_at) AS last_seen
+    id,
+    latest.name,
+    latest.sku,
+    latest.price,
+    first_seen,
+    last_seen
 FROM (
     SELECT
-        product_ref_id,
-        product_name,
-        product_sku,
-        product_price,
-        fetched_at,
-        (fetched_at, order_id, position) AS seen_order
+        product_ref_id AS id,
+        -- One arg_max for the three fields: each arg_max over 3M items costs as much again.
+        arg_max(
+            {'name': product_name, 'sku': product_sku, 'price': product_price},
+            (fetched_at, order_id, position)
+        ) AS latest,
+        min(fetched_at) AS first_seen,
+        max(fetched_at) AS last_seen
     FROM nz_items
     WHERE product_ref_id IS NOT NULL
-)
-GROUP BY product_ref_id;
+    GROUP BY product_ref_id
+);
 
 INSERT INTO products (id, name, sku, price, first_seen, last_seen)
 SELECT id, name, sku, price, first_seen, last_seen FROM nz_products

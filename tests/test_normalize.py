@@ -584,3 +584,69 @@ def test_payload_dicts_are_not_modified(wh: Warehouse) -> None:
     kept = copy.deepcopy(payloads)
     sync(wh, payloads)
     assert payloads == kept
+
+
+# --- staging at landing -------------------------------------------------------------------
+
+
+def staged_counts(warehouse: Warehouse) -> tuple[int, int]:
+    orders = one(warehouse, "SELECT count(*) FROM staging.orders")
+    items = one(warehouse, "SELECT count(*) FROM staging.items")
+    return orders, items
+
+
+def test_landing_stages_each_raw_row_and_relanding_replaces_them(wh: Warehouse) -> None:
+    land(wh, messy_window())
+    # Order 3 has no items list; order 2's scalar item is no item row.
+    assert staged_counts(wh) == (4, 3)
+    land(wh, [order(1, items=[item(10), item(11)])], fetched_at=LATER)
+    assert staged_counts(wh) == (1, 2)
+    assert wh.connection.execute(
+        "SELECT window_date, order_id, fetched_at FROM staging.orders"
+    ).fetchall() == [(DAY, 1, LATER)]
+
+
+def test_raw_rows_landed_without_staging_are_staged_by_the_normalize(
+    wh: Warehouse, tmp_path: Path
+) -> None:
+    # The same windows through the normal path, in a second warehouse, are the reference.
+    with Warehouse(tmp_path / "reference.duckdb") as reference:
+        sync(reference, messy_window())
+        sync(reference, [order(9)], day=NEXT_DAY)
+        expected = snapshot(reference)
+    land(wh, messy_window())
+    land(wh, [order(9)], day=NEXT_DAY)
+    # As a warehouse landed by a version before staging existed, or a crash right after the
+    # raw rows committed, leaves it.
+    wh.connection.execute("DELETE FROM staging.orders")
+    wh.connection.execute("DELETE FROM staging.items")
+    result = wh.normalize_windows([DAY, NEXT_DAY])
+    assert (result.orders, result.items) == (5, 4)
+    assert snapshot(wh) == expected
+    assert staged_counts(wh) == (5, 4)
+
+
+def test_when_staging_fails_the_raw_rows_stay_landed_and_the_normalize_stages_them(
+    wh: Warehouse, caplog: pytest.LogCaptureFixture
+) -> None:
+    wh.ensure_schema()
+    # A staging table that every insert of the staging fails on (not the shape it writes).
+    wh.connection.execute("DROP TABLE staging.items")
+    wh.connection.execute(
+        "CREATE TABLE staging.items AS SELECT * FROM order_items LIMIT 0; "
+        "ALTER TABLE staging.items ADD COLUMN broken INTEGER NOT NULL"
+    )
+    with caplog.at_level("WARNING", logger="orders_connector.warehouse"):
+        land(wh, [order(1), order(2)])
+    assert "staging the 1 window(s) just landed failed; the normalize stages them" in caplog.text
+    assert one(wh, "SELECT count(*) FROM raw_orders") == 2
+    assert staged_counts(wh) == (0, 0)
+    with pytest.raises(duckdb.Error):
+        wh.normalize_windows([DAY])  # the error shows where parsing belongs
+    assert one(wh, "SELECT count(*) FROM raw_orders") == 2
+    # Repaired, the normalize stages what the landing could not.
+    wh.connection.execute("DROP TABLE staging.items")
+    wh.ensure_schema()
+    result = wh.normalize_windows([DAY])
+    assert (result.orders, result.items) == (2, 2)
+    assert order_row(wh, 2)["total_price"] == Decimal("4060.00")

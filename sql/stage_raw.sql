@@ -1,6 +1,7 @@
--- Stage the orders of the windows $days: the latest raw row of every id touched, each payload
--- parsed exactly once (json_transform into text fields), items unnested. Later normalize_*.sql
--- files read only these nz_* temp tables, never the payloads again.
+-- Parse and type the raw rows listed in the temp table stage_todo (window_date, order_id) into
+-- staging.orders and staging.items, each payload parsed exactly once (json_transform into text
+-- fields, then typed by the rules below). The landing runs this for the windows it just landed;
+-- the normalize runs it for any raw row still missing its staged row.
 
 -- Parsing rules, inlined by DuckDB wherever they are used.
 CREATE OR REPLACE TEMP MACRO nz_blank(v) AS v IS NULL OR trim(v) = '';
@@ -34,23 +35,8 @@ CREATE OR REPLACE TEMP MACRO nz_container(t) AS t IN ('OBJECT', 'ARRAY');
 -- A value that was there (not null, not blank) and did not parse.
 CREATE OR REPLACE TEMP MACRO nz_bad(parsed, raw) AS parsed IS NULL AND NOT nz_blank(raw);
 
--- Every order id these windows hold now or held at the last normalize.
-CREATE OR REPLACE TEMP TABLE nz_affected AS
-SELECT order_id FROM raw_orders WHERE list_contains($days::DATE[], window_date)
-UNION
-SELECT id FROM orders WHERE list_contains($days::DATE[], window_date);
-
--- An id can sit in two windows when its order_created_at moved: the latest fetch wins.
-CREATE OR REPLACE TEMP TABLE nz_orders AS
-WITH latest AS (
-    SELECT window_date, order_id
-    FROM raw_orders
-    WHERE order_id IN (SELECT order_id FROM nz_affected)
-    QUALIFY row_number() OVER (
-        PARTITION BY order_id ORDER BY fetched_at DESC, window_date DESC
-    ) = 1
-),
-parsed AS (
+CREATE OR REPLACE TEMP TABLE stage_parsed AS
+WITH parsed AS (
     SELECT
         r.window_date,
         r.order_id,
@@ -75,7 +61,7 @@ parsed AS (
             }]
         }') AS j
     FROM raw_orders AS r
-    JOIN latest USING (window_date, order_id)
+    JOIN stage_todo USING (window_date, order_id)
 ),
 shaped AS (
     SELECT
@@ -195,7 +181,7 @@ SELECT
     j.items,
     item_shapes,
     -- The raw text of every field, kept only for the few orders normalize_issues.sql must
-    -- report on; clean orders carry NULL here. Items are checked one by one in nz_items.
+    -- report on; clean orders carry NULL here. Items are checked one by one in staging.items.
     CASE
         WHEN nonstring_fields IS NOT NULL
             OR j.items IS NULL
@@ -217,8 +203,11 @@ SELECT
     items_not_a_list
 FROM typed;
 
+INSERT INTO staging.orders BY NAME
+SELECT * EXCLUDE (items) FROM stage_parsed;
+
 -- One row per item object, typed; `raw_item` keeps the text only where a value did not parse.
-CREATE OR REPLACE TEMP TABLE nz_items AS
+INSERT INTO staging.items BY NAME
 WITH listed AS (
     SELECT order_id, window_date, fetched_at, position, item, item_shapes[position + 1] AS shape
     FROM (
@@ -229,7 +218,7 @@ WITH listed AS (
             unnest(range(len(items)))::INTEGER AS position,
             unnest(items) AS item,
             item_shapes
-        FROM nz_orders
+        FROM stage_parsed
         WHERE len(items) > 0
     )
 ),
@@ -290,3 +279,7 @@ SELECT
         THEN item
     END AS raw_item
 FROM typed;
+
+DROP TABLE stage_parsed;
+
+DROP TABLE stage_todo;
