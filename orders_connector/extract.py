@@ -364,6 +364,16 @@ class _SpanPlanner:
     def observe(self, extracts: Sequence[WindowExtract]) -> None:
         self._orders += sum(len(e.orders) for e in extracts)
         self._days += len(extracts)
+        # The learning search may have read the next day as well (see extract_span).
+        if self._next is not None and any(e.window == self._next for e in extracts):
+            self._next = next(self._todo, None)
+
+    def lookahead(self, span: Sequence[DayWindow]) -> DayWindow | None:
+        """The window right after `span`, when it is the next one to read."""
+        following = self._next
+        if following is not None and following.day == span[-1].day + dt.timedelta(days=1):
+            return following
+        return None
 
     def take(self) -> list[DayWindow] | None:
         if self._next is None:
@@ -433,6 +443,7 @@ async def extract_span(
     window_end: WindowEnd,
     items_mode: ItemsMode = "auto",
     max_drift_rereads: int = 3,
+    lookahead: DayWindow | None = None,
 ) -> list[WindowExtract]:
     """The windows of `span` (consecutive days) read by one search, one extract per window.
 
@@ -440,6 +451,10 @@ async def extract_span(
     complete as if it had been read alone. A window's `meta_total`/`fetched_ids` are then its
     share of the verified span (its orders); pages, requests and retries are shared out in
     proportion to its orders (plus one), and add up to the span's.
+
+    `lookahead`, the day after the span: while `__end` is not known to be inclusive, the span
+    is asked up to that day. If the answer proves `__end` inclusive, it holds the whole
+    lookahead day too, which is then returned as one more window instead of being read again.
     """
     if not span:
         return []
@@ -451,9 +466,16 @@ async def extract_span(
     params = _span_params(span, asked_end or window_end)
     with client.track_stats() as stats:
         paged = await _read_window(client, label, params, max_drift_rereads)
+        covered = list(span)
         if window_end == "unknown" and client.learned_window_end is None:
             _learn_window_end(client, paged, params)
-        placed = _place(span, paged, params)
+            if (
+                client.learned_window_end == "inclusive"
+                and lookahead is not None
+                and lookahead.day == _queried_days(params)[1]
+            ):
+                covered.append(lookahead)
+        placed = _place(covered, paged, params)
         if placed is not None:
             by_day, rejected = placed
             every = [row for rows in by_day.values() for row in rows]
@@ -481,7 +503,7 @@ async def extract_span(
         log.warning("window %s: order not placed (%s)", label, entry["reason"])
     seconds = time.monotonic() - started
     fetched_at = dt.datetime.now(dt.UTC)
-    weights = [len(by_day[w.day]) + 1 for w in span]
+    weights = [len(by_day[w.day]) + 1 for w in covered]
     shared = {
         name: _shares(value, weights)
         for name, value in (
@@ -493,9 +515,9 @@ async def extract_span(
         )
     }
     extracts = []
-    for index, window in enumerate(span):
+    for index, window in enumerate(covered):
         orders = by_day[window.day]
-        alone = len(span) == 1
+        alone = len(covered) == 1
         extracts.append(
             WindowExtract(
                 window=window,
@@ -555,6 +577,7 @@ async def iter_extract_spans(
         while len(running) + len(ready) < window_concurrency:
             if planner.learning and running:
                 return
+            learning = planner.learning
             span = planner.take()
             if span is None:
                 return
@@ -566,6 +589,7 @@ async def iter_extract_spans(
                         window_end=window_end,
                         items_mode=items_mode,
                         max_drift_rereads=max_drift_rereads,
+                        lookahead=planner.lookahead(span) if learning else None,
                     ),
                     name=f"extract {span[0].key}",
                 )

@@ -200,3 +200,30 @@ def test_an_order_without_a_readable_day_sends_its_span_back_to_one_day_searches
     assert seen == {day[0]: [1], day[1]: [2], day[2]: [3], day[3]: [4, 5]}
     assert summary.orders == 5
     assert summary.requests == summary.pages
+
+
+@pytest.mark.parametrize("end_inclusive", [True, False])
+def test_the_first_search_keeps_the_next_day_only_when_it_proves_end_inclusive(
+    make_sandbox: MakeSandbox, end_inclusive: bool
+) -> None:
+    last = START + dt.timedelta(days=9)
+    sandbox = make_sandbox(orders=200, start=START, end=last, end_inclusive=end_inclusive)
+    windows = split_days(START, last)
+    received: list[WindowExtract] = []
+
+    extract_spans(settings_for(sandbox), windows, received.extend)
+
+    assert sorted(e.window for e in received) == windows
+    for extract in received:
+        assert ids(extract.orders) == ids(sandbox.state.orders_on(extract.window.day))
+    first_search = searched_ranges(sandbox)[0]
+    second_day = START + dt.timedelta(days=1)
+    # The first search asks day 1 up to day 2, as `__end` may be exclusive.
+    assert first_search == (START, second_day)
+    later_starts = {first for first, _ in set(searched_ranges(sandbox)) - {first_search}}
+    if end_inclusive:
+        # Its answer held day 2 whole: no later search reads day 2 again.
+        assert min(later_starts) > second_day
+        assert [e.window.day for e in received[:2]] == [START, second_day]
+    else:
+        assert second_day in later_starts
