@@ -756,3 +756,17 @@ def test_config_faults_are_copied_per_server(make_sandbox: MakeSandbox) -> None:
 def test_config_rejects_an_inverted_range() -> None:
     with pytest.raises(ValueError, match="end"):
         SandboxConfig(start=dt.date(2025, 10, 2), end=dt.date(2025, 10, 1))
+
+
+def test_latency_is_when_the_answer_starts_after_the_request_arrived(
+    make_sandbox: Callable[..., SandboxServer],
+) -> None:
+    server = make_sandbox(faults=Faults(latency_ms=150))
+    with client(server) as http:
+        started = time.monotonic()
+        response = http.get("/api/v1/contact-order", params=day_query("2025-10-01"))
+        waited = time.monotonic() - started
+    assert response.status_code == 200
+    # Never sooner (the sandbox's own work counts inside the 150 ms, not on top of it).
+    assert waited >= 0.15
+    assert len(server.state.requests) == 1

@@ -90,10 +90,12 @@ class _Handler(BaseHTTPRequestHandler):
         arrived = time.monotonic()
         request = self._read_request()
         faults = sandbox.faults
-        if faults.latency_ms > 0:
-            sandbox.pause(faults.latency_ms / 1000)
+        # The answer starts `latency_ms` after the request arrived, the sandbox's own work
+        # included: a 100 ms server takes 100 ms, not 100 ms plus however long Python took.
+        answer_at = arrived + faults.latency_ms / 1000
         decision = sandbox.injector.decide()
         if decision.drop and faults.drop_phase == "before":
+            sandbox.pause(answer_at - time.monotonic())
             self._record(request, sandbox.app.describe(request).__dict__, arrived, 0)
             self._drop()
             return
@@ -107,6 +109,7 @@ class _Handler(BaseHTTPRequestHandler):
             response.outcome = sandbox.app.describe(request)
         else:
             response = self._handle(request)
+        sandbox.pause(answer_at - time.monotonic())
         if decision.drop:
             self._record(request, response.outcome.__dict__, arrived, 0)
             self._drop()
@@ -265,6 +268,8 @@ class SandboxServer:
 
     def pause(self, seconds: float) -> None:
         """Sleep that ends early when the server stops, so stalls never outlive a test."""
+        if seconds <= 0:
+            return
         self._stopping.wait(seconds)
 
     def wait(self) -> None:
