@@ -11,6 +11,7 @@ Every contender syncs the same day range into its own DuckDB file:
   `id` into DuckDB, `items` unnested into its child table.
 
 Requests, 429s and the request rate are counted by the sandbox itself, the same way for everyone.
+Each run happens in a fresh Python process, so no contender inherits another's heap.
 "equal truth" compares every order id, its three statuses and total, and every (order, item) id
 pair in the contender's DuckDB with what the sandbox serves.
 
@@ -23,7 +24,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -238,7 +241,6 @@ CONTENDERS: dict[str, tuple[Runner, int | None]] = {
 
 
 def run_one(scenario: Scenario, name: str, truth: Snapshot, days: list[dt.date]) -> Outcome:
-    runner, concurrency = CONTENDERS[name]
     with (
         tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as tmp,
         SandboxProcess(
@@ -250,9 +252,7 @@ def run_one(scenario: Scenario, name: str, truth: Snapshot, days: list[dt.date])
             per_page_cap=PER_PAGE,
         ) as sandbox,
     ):
-        started = time.perf_counter()
-        result = runner(sandbox.base_url, days, Path(tmp), concurrency)
-        wall = time.perf_counter() - started
+        result, wall = run_in_child(name, sandbox.base_url, days, Path(tmp))
         seen = sandbox.stats()
         loaded = result.snapshot()
     used = result.concurrency
@@ -268,6 +268,62 @@ def run_one(scenario: Scenario, name: str, truth: Snapshot, days: list[dt.date])
         busiest_window=seen.busiest_window,
         equal_truth=not difference,
         difference=difference,
+    )
+
+
+def run_in_child(
+    name: str, base_url: str, days: list[dt.date], workdir: Path
+) -> tuple[Loaded, float]:
+    """One contender's run in a fresh Python process: (what it loaded, its wall seconds).
+
+    A fresh process each time, so no run inherits another's heap (dlt leaves gigabytes that
+    slow the garbage collector of whoever runs next) or its imports. Wall seconds are taken in
+    the child around the run itself, imports excluded.
+    """
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--child",
+            name,
+            base_url,
+            days[0].isoformat(),
+            days[-1].isoformat(),
+            str(workdir),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{name} failed:\n{done.stderr[-3000:]}")
+    measured = json.loads(done.stdout.strip().splitlines()[-1])
+    loaded = Loaded(
+        measured["concurrency"],
+        Path(measured["path"]),
+        measured["orders_sql"],
+        measured["items_sql"],
+    )
+    return loaded, measured["wall_seconds"]
+
+
+def child(name: str, base_url: str, first: str, last: str, workdir: str) -> None:
+    runner, concurrency = CONTENDERS[name]
+    first_day, last_day = dt.date.fromisoformat(first), dt.date.fromisoformat(last)
+    days = [first_day + dt.timedelta(days=n) for n in range((last_day - first_day).days + 1)]
+    started = time.perf_counter()
+    loaded = runner(base_url, days, Path(workdir), concurrency)
+    wall = time.perf_counter() - started
+    print(
+        json.dumps(
+            {
+                "concurrency": loaded.concurrency,
+                "path": str(loaded.path),
+                "orders_sql": loaded.orders_sql,
+                "items_sql": loaded.items_sql,
+                "wall_seconds": wall,
+            }
+        ),
+        flush=True,
     )
 
 
@@ -343,8 +399,12 @@ def main() -> int:
         help="comma-separated: " + ",".join(CONTENDERS),
     )
     parser.add_argument("--repeat", type=int, default=1, help="runs per contender (median shown)")
+    parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+    if args.child:
+        child(*args.child)
+        return 0
     contenders = [c.strip() for c in args.contenders.split(",") if c.strip()]
     unknown = set(contenders) - CONTENDERS.keys()
     if unknown:
