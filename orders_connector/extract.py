@@ -475,6 +475,7 @@ async def extract_span(
                 and lookahead.day == _queried_days(params)[1]
             ):
                 covered.append(lookahead)
+                label = f"{span[0].key}..{lookahead.key}"
         placed = _place(covered, paged, params)
         if placed is not None:
             by_day, rejected = placed
