@@ -87,7 +87,7 @@ Params = Sequence[Any] | Mapping[str, Any]
 
 @dataclass(frozen=True)
 class WindowLanding:
-    """One window's payloads for `Warehouse.land_windows`, as `land_window` takes them."""
+    """One window's payloads for `Warehouse.land_windows`."""
 
     day: dt.date
     payloads: Sequence[Mapping[str, Any]]
@@ -211,38 +211,16 @@ class Warehouse:
         raw_rejected with their reason, as do `rejected`. Everything happens in one transaction:
         on any error the window keeps its previous rows and sync_windows row.
         """
-        _require_aware("fetched_at", fetched_at)
-        unknown = sorted(set(stats) - set(STAT_KEYS))
-        if unknown:
-            raise ValueError(f"unknown stats keys {unknown}; expected some of {list(STAT_KEYS)}")
-        self._ensure_schema_once()
-        with tempfile.TemporaryDirectory(prefix="orders-landing-") as tmp:
-            orders_path = Path(tmp) / "orders.ndjson"
-            rejected_path = Path(tmp) / "rejected.ndjson"
-            with orders_path.open("wb") as orders_file, rejected_path.open("wb") as reject_file:
-                landing = _write_landing(day, payloads, rejected, orders_file, reject_file)
-            params: dict[str, Any] = {
-                **dict.fromkeys(STAT_KEYS),
-                "orders": landing.orders,
-                "items": landing.items,
-                **stats,
-                "rejected": landing.rejected,
-                "window_date": day,
-                "fetched_at": fetched_at,
-                "orders_path": str(orders_path),
-                "rejected_path": str(rejected_path),
-            }
-            with self.transaction():
-                self._run("land_window", params)
-        self._stage_landed([day])
-        return landing.orders
+        return self.land_windows(
+            [WindowLanding(day, payloads, fetched_at=fetched_at, stats=stats, rejected=rejected)]
+        )[0]
 
     def land_windows(self, landings: Sequence[WindowLanding]) -> list[int]:
-        """`land_window` for several windows at once: one bulk load and one commit for all.
+        """Replace the raw rows of several windows: one bulk load and one commit for all.
 
         Windows read by one search arrive together; landing them together saves a transaction
-        and five statements per window. Each window is replaced whole, as `land_window` does it
-        (and all of them together or none on any error). Returns the rows landed per window.
+        and five statements per window. Each window is replaced whole (and all of them together
+        or none on any error). Returns the rows landed per window.
         """
         if not landings:
             return []

@@ -1,5 +1,5 @@
--- Replace the raw rows of several day windows in one go, in the caller's transaction: the batch
--- form of land_window.sql, for windows that were read together.
+-- Replace the raw rows of one or more day windows in one go, in the caller's transaction (the
+-- windows one search read land together).
 -- $orders_path / $rejected_path / $windows_path: NDJSON files the warehouse wrote (one line per
 -- order, rejected payload and window, each naming its window); values never enter the text.
 DELETE FROM raw_orders WHERE list_contains($window_dates, window_date);
