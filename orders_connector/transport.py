@@ -330,6 +330,8 @@ class ApiTransport:
         self.redactor = Redactor([settings.token.get_secret_value()])
         self._sleep = sleep
         self._semaphore = asyncio.Semaphore(settings.max_concurrency)
+        # Requests whose body is on the wire (httpcore's trace), for handing the slot over.
+        self._requests_written = 0
         self._log_filter = RedactingFilter(self.redactor)
         log.addFilter(self._log_filter)
         self._http = httpx.AsyncClient(
@@ -436,7 +438,12 @@ class ApiTransport:
             started = time.monotonic()
             try:
                 response = await self._http.request(
-                    method, path, params=query, json=body, headers=self._auth_headers()
+                    method,
+                    path,
+                    params=query,
+                    json=body,
+                    headers=self._auth_headers(),
+                    extensions={"trace": self._trace},
                 )
             except httpx.RequestError as exc:
                 self.limiter.observe_failure()
@@ -448,6 +455,7 @@ class ApiTransport:
                 self.limiter.observe_failure()
                 raise
             self.limiter.observe(response)
+        await self._hand_over_slot()
         log.debug(
             "%s %s %s -> %d in %.3fs",
             method,
@@ -468,9 +476,33 @@ class ApiTransport:
             self._count("server_errors")
         return response, api_error(response, self.redactor, method)
 
+    async def _trace(self, event: str, info: Mapping[str, Any]) -> None:
+        if event.endswith(".send_request_body.complete"):
+            self._requests_written += 1
+
+    async def _hand_over_slot(self) -> None:
+        """Let a request waiting for the slot just freed get onto the wire before this answer's
+        body is decoded and validated (~4 ms of CPU for a page of 100 orders).
+
+        With one request in flight that work would otherwise sit between every two requests.
+        httpcore writes a request a few event-loop rounds after it gets its slot; a request the
+        limiter holds back is not waited for beyond those rounds.
+        """
+        if not self._semaphore.locked():
+            return
+        written = self._requests_written
+        for _ in range(_HAND_OVER_ROUNDS):
+            await asyncio.sleep(0)
+            if self._requests_written != written:
+                return
+
     def _transport_error(self, exc: httpx.RequestError, method: str, path: str) -> TransportError:
         detail = self.redactor.text(str(exc)) or type(exc).__name__
         return TransportError(f"{type(exc).__name__}: {detail}", method=method, path=path)
+
+
+# Event-loop rounds a freed slot's next request gets to reach the wire (httpcore 1.0 needs 3).
+_HAND_OVER_ROUNDS: Final = 8
 
 
 def _short(error: OrdersApiError) -> str:

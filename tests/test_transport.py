@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
+from orders_connector import jsoncodec
 from orders_connector.client import OrdersClient
 from orders_connector.errors import (
     AuthenticationError,
@@ -551,3 +552,53 @@ async def test_retry_logs_say_what_happened_and_never_carry_the_token(
     assert client.stats.retries > 0
     assert "retry 1/10" in caplog.text and "HTTP 5" in caplog.text
     assert TOKEN not in caplog.text
+
+
+async def test_with_one_request_in_flight_the_next_goes_out_before_a_body_is_decoded(
+    make_sandbox: MakeSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Decoding and validating a page takes milliseconds; with one request in flight that work
+    # must overlap the next request's wait instead of sitting between the two requests.
+    sandbox = make_sandbox(faults=Faults(latency_ms=20))
+    events: list[str] = []
+
+    class Recording(httpx.AsyncBaseTransport):
+        def __init__(self) -> None:
+            self.inner = httpx.AsyncHTTPTransport()
+
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            events.append(f"send page {request.url.params['page']}")
+            return await self.inner.handle_async_request(request)
+
+        async def aclose(self) -> None:
+            await self.inner.aclose()
+
+    decode = jsoncodec.loads
+
+    def recording_decode(body: bytes) -> Any:
+        value = decode(body)
+        events.append(f"decoded page {value['meta']['current_page']}")
+        return value
+
+    monkeypatch.setattr(jsoncodec, "loads", recording_decode)
+    settings = ApiSettings(
+        base_url=sandbox.base_url, token=sandbox.config.token, max_concurrency=1, per_page=10
+    )
+    unpaced = AdaptiveLimiter(requests_per_minute=600_000)
+    async with OrdersClient(settings, transport=Recording(), limiter=unpaced) as client:
+        pages = await asyncio.gather(
+            *(
+                client.search_page(page=n, created_start="2025-10-01", created_end="2025-10-10")
+                for n in (1, 2, 3)
+            )
+        )
+
+    assert [page.meta.current_page for page in pages] == [1, 2, 3]
+    assert events == [
+        "send page 1",
+        "send page 2",
+        "decoded page 1",
+        "send page 3",
+        "decoded page 2",
+        "decoded page 3",
+    ]
