@@ -344,6 +344,23 @@ class SpanPolicy:
 
 ONE_DAY_SPANS = SpanPolicy(max_days=1)
 DEFAULT_SPANS = SpanPolicy()
+# Spans searched at a time by default: while one waits for its first page, others fill the
+# pages in flight.
+DEFAULT_WINDOW_CONCURRENCY = 3
+
+
+def reading_plan(max_concurrency: int) -> tuple[int, SpanPolicy]:
+    """Spans searched at a time, and their size, for a client with `max_concurrency` requests.
+
+    With one request in flight, searches side by side gain nothing (their requests queue for
+    the one slot anyway): one search at a time, as long as the spans that would have been held
+    together (the same memory), wastes fewer requests on the partial last page of each search
+    (202 instead of 206 for 20,000 orders over 90 days).
+    """
+    if max_concurrency > 1:
+        return DEFAULT_WINDOW_CONCURRENCY, DEFAULT_SPANS
+    held = DEFAULT_WINDOW_CONCURRENCY + 1  # the consumer works on one more span
+    return 1, SpanPolicy(target_orders=DEFAULT_SPANS.target_orders * held // 2)
 
 
 class _SpanPlanner:
@@ -651,8 +668,8 @@ def extract_spans(
     window_end: WindowEnd | None = None,
     items_mode: ItemsMode = "auto",
     max_drift_rereads: int | None = None,
-    window_concurrency: int = 3,
-    spans: SpanPolicy = DEFAULT_SPANS,
+    window_concurrency: int | None = None,
+    spans: SpanPolicy | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     limiter: AdaptiveLimiter | None = None,
 ) -> ExtractSummary:
@@ -661,8 +678,14 @@ def extract_spans(
     Adjacent sparse days are searched together (`spans`), so a sink that stores a batch at once
     (one transaction) pays its fixed costs once per search, not once per day. `sink` runs in a
     worker thread (it may block, e.g. on DuckDB) while later spans keep downloading; it is
-    called for one batch at a time.
+    called for one batch at a time. `window_concurrency` and `spans` default to
+    `reading_plan(settings.max_concurrency)`.
     """
+    planned_concurrency, planned_spans = reading_plan(settings.max_concurrency)
+    if window_concurrency is None:
+        window_concurrency = planned_concurrency
+    if spans is None:
+        spans = planned_spans
 
     async def run() -> ExtractSummary:
         summary = ExtractSummary()
@@ -699,8 +722,8 @@ def extract_windows(
     window_end: WindowEnd | None = None,
     items_mode: ItemsMode = "auto",
     max_drift_rereads: int | None = None,
-    window_concurrency: int = 3,
-    spans: SpanPolicy = DEFAULT_SPANS,
+    window_concurrency: int | None = None,
+    spans: SpanPolicy | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     limiter: AdaptiveLimiter | None = None,
 ) -> ExtractSummary:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import threading
 from collections.abc import Callable
@@ -227,3 +228,30 @@ def test_the_first_search_keeps_the_next_day_only_when_it_proves_end_inclusive(
         assert [e.window.day for e in received[:2]] == [START, second_day]
     else:
         assert second_day in later_starts
+
+
+@pytest.mark.parametrize("max_concurrency", [1, 8])
+def test_with_one_request_in_flight_searches_run_one_at_a_time_and_twice_as_long(
+    make_sandbox: MakeSandbox, max_concurrency: int
+) -> None:
+    # ~200 orders a day: the default search of 2,500 orders covers ~12 days.
+    last = START + dt.timedelta(days=39)
+    sandbox = make_sandbox(orders=8_000, start=START, end=last)
+    windows = split_days(START, last)
+    received: list[WindowExtract] = []
+    settings = settings_for(sandbox, per_page=100, max_concurrency=max_concurrency)
+
+    extract_spans(settings, windows, received.extend)
+
+    for extract in received:
+        assert ids(extract.orders) == ids(sandbox.state.orders_on(extract.window.day))
+    ranges = searched_ranges(sandbox)
+    searches = list(dict.fromkeys(ranges))
+    longest = max((end - start).days for start, end in searches)
+    if max_concurrency == 1:
+        assert 20 <= longest <= 26
+        # One search at a time: each search's requests come one after another.
+        assert [r for r, _ in itertools.groupby(ranges)] == searches
+    else:
+        assert 10 <= longest <= 13
+        assert [r for r, _ in itertools.groupby(ranges)] != searches
