@@ -47,6 +47,8 @@ NOT_SENT_ERRORS: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTi
 IDEMPOTENT_METHODS: Final[frozenset[str]] = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 BODY_EXCERPT_CHARS: Final = 200
 USER_AGENT: Final = "firstline-orders/0.1 (+orders_connector)"
+# Event-loop rounds a freed slot's next request gets to reach the wire (httpcore 1.0 needs 3).
+_HAND_OVER_ROUNDS: Final = 8
 
 
 def equal_jitter(delay: float) -> float:
@@ -499,10 +501,6 @@ class ApiTransport:
     def _transport_error(self, exc: httpx.RequestError, method: str, path: str) -> TransportError:
         detail = self.redactor.text(str(exc)) or type(exc).__name__
         return TransportError(f"{type(exc).__name__}: {detail}", method=method, path=path)
-
-
-# Event-loop rounds a freed slot's next request gets to reach the wire (httpcore 1.0 needs 3).
-_HAND_OVER_ROUNDS: Final = 8
 
 
 def _short(error: OrdersApiError) -> str:
