@@ -289,7 +289,7 @@ class Warehouse:
         error there, where parsing belongs).
         """
         try:
-            with self.transaction():
+            with self._unordered_bulk(), self.transaction():
                 self._run("stage_landed", {"window_dates": list(days)})
                 self._run("stage_raw", {})
         except duckdb.Error as exc:
@@ -324,7 +324,7 @@ class Warehouse:
             "observed_at": observed_at,
             "source": source,
         }
-        with self.transaction():
+        with self._unordered_bulk(), self.transaction():
             for step in NORMALIZE_STEPS:
                 self._run(step, params)
             row = self._run("normalize_result", {}).fetchone()
@@ -358,6 +358,15 @@ class Warehouse:
     def _ensure_schema_once(self) -> None:
         if not self._schema_ready:
             self.ensure_schema()
+
+    @contextmanager
+    def _unordered_bulk(self) -> Iterator[None]:
+        """Bulk statements that need no row order inserting on every core (see the SQL file)."""
+        self._run("session_insertion_order", {"keep": False})
+        try:
+            yield
+        finally:
+            self._run("session_insertion_order", {"keep": True})
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

@@ -6,8 +6,3 @@ SET TimeZone = 'UTC';
 -- far (landing 1M orders spent most of its CPU there). Checkpoints now come every ~1GB of WAL
 -- and when the last connection closes.
 SET checkpoint_threshold = '1GB';
-
--- Nothing here reads a table in the order its rows went in (every report and check sorts or
--- aggregates). Keeping that order makes DuckDB insert with one thread: the staging inserts of 1M
--- orders / 3M items took twice as long with it.
-SET preserve_insertion_order = false;
