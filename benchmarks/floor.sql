@@ -1,31 +1,15 @@
 -- The least any DuckDB path from raw JSON to the orders and items tables can do: each payload
--- parsed once with the schema stage_raw.sql uses, cast without any of its checks, and written
--- into two tables with no key, no upsert, no issues, no history and no products. Run by
--- benchmarks/normalize.py to show what bounds raw JSON -> tables on this machine; nothing in
--- the connector runs it.
+-- parsed once by stage_raw.sql's nz_payload (its macros are run first), cast without any of
+-- its checks, and written into two tables with no key, no upsert, no issues, no history and no
+-- products. Run by benchmarks/normalize.py to show what bounds raw JSON -> tables on this
+-- machine; nothing in the connector runs it.
 SET preserve_insertion_order = false;
 
 CREATE TEMP TABLE floor_parsed AS
 SELECT
     order_id,
     window_date,
-    json_transform(payload, '{
-        "order_source": "VARCHAR", "order_number": "VARCHAR", "contact_id": "VARCHAR",
-        "order_name": "VARCHAR", "receiver_name": "VARCHAR", "receiver_address": "VARCHAR",
-        "receiver_phone": "VARCHAR", "subtotal_price": "VARCHAR", "total_discount": "VARCHAR",
-        "shipping_fee": "VARCHAR", "total_tax": "VARCHAR", "total_price": "VARCHAR",
-        "financial_status": "VARCHAR", "fulfillment_status": "VARCHAR",
-        "return_status": "VARCHAR", "note": "VARCHAR", "extra_info": "VARCHAR",
-        "order_created_at": "VARCHAR", "order_updated_at": "VARCHAR",
-        "created_at": "VARCHAR", "updated_at": "VARCHAR",
-        "items": [{
-            "id": "VARCHAR", "quantity": "VARCHAR", "product_id": "VARCHAR",
-            "total_price_before_discounts": "VARCHAR", "total_discount": "VARCHAR",
-            "total_price_after_discounts": "VARCHAR",
-            "created_at": "VARCHAR", "updated_at": "VARCHAR",
-            "product": {"id": "VARCHAR", "name": "VARCHAR", "sku": "VARCHAR", "price": "VARCHAR"}
-        }]
-    }') AS j
+    nz_payload(payload) AS j
 FROM raw_orders;
 
 CREATE TABLE floor_orders AS

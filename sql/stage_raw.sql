@@ -35,6 +35,25 @@ CREATE OR REPLACE TEMP MACRO nz_container(t) AS t IN ('OBJECT', 'ARRAY');
 -- A value that was there (not null, not blank) and did not parse.
 CREATE OR REPLACE TEMP MACRO nz_bad(parsed, raw) AS parsed IS NULL AND NOT nz_blank(raw);
 
+-- Every field the connector reads, as text for the rules above to type: a payload's one parse.
+CREATE OR REPLACE TEMP MACRO nz_payload(payload) AS json_transform(payload, '{
+    "order_source": "VARCHAR", "order_number": "VARCHAR", "contact_id": "VARCHAR",
+    "order_name": "VARCHAR", "receiver_name": "VARCHAR", "receiver_address": "VARCHAR",
+    "receiver_phone": "VARCHAR", "subtotal_price": "VARCHAR", "total_discount": "VARCHAR",
+    "shipping_fee": "VARCHAR", "total_tax": "VARCHAR", "total_price": "VARCHAR",
+    "financial_status": "VARCHAR", "fulfillment_status": "VARCHAR",
+    "return_status": "VARCHAR", "note": "VARCHAR", "extra_info": "VARCHAR",
+    "order_created_at": "VARCHAR", "order_updated_at": "VARCHAR",
+    "created_at": "VARCHAR", "updated_at": "VARCHAR",
+    "items": [{
+        "id": "VARCHAR", "quantity": "VARCHAR", "product_id": "VARCHAR",
+        "total_price_before_discounts": "VARCHAR", "total_discount": "VARCHAR",
+        "total_price_after_discounts": "VARCHAR",
+        "created_at": "VARCHAR", "updated_at": "VARCHAR",
+        "product": {"id": "VARCHAR", "name": "VARCHAR", "sku": "VARCHAR", "price": "VARCHAR"}
+    }]
+}');
+
 CREATE OR REPLACE TEMP TABLE stage_parsed AS
 WITH parsed AS (
     SELECT
@@ -43,23 +62,7 @@ WITH parsed AS (
         r.fetched_at,
         r.content_hash,
         r.payload,
-        json_transform(r.payload, '{
-            "order_source": "VARCHAR", "order_number": "VARCHAR", "contact_id": "VARCHAR",
-            "order_name": "VARCHAR", "receiver_name": "VARCHAR", "receiver_address": "VARCHAR",
-            "receiver_phone": "VARCHAR", "subtotal_price": "VARCHAR", "total_discount": "VARCHAR",
-            "shipping_fee": "VARCHAR", "total_tax": "VARCHAR", "total_price": "VARCHAR",
-            "financial_status": "VARCHAR", "fulfillment_status": "VARCHAR",
-            "return_status": "VARCHAR", "note": "VARCHAR", "extra_info": "VARCHAR",
-            "order_created_at": "VARCHAR", "order_updated_at": "VARCHAR",
-            "created_at": "VARCHAR", "updated_at": "VARCHAR",
-            "items": [{
-                "id": "VARCHAR", "quantity": "VARCHAR", "product_id": "VARCHAR",
-                "total_price_before_discounts": "VARCHAR", "total_discount": "VARCHAR",
-                "total_price_after_discounts": "VARCHAR",
-                "created_at": "VARCHAR", "updated_at": "VARCHAR",
-                "product": {"id": "VARCHAR", "name": "VARCHAR", "sku": "VARCHAR", "price": "VARCHAR"}
-            }]
-        }') AS j
+        nz_payload(r.payload) AS j
     FROM raw_orders AS r
     JOIN stage_todo USING (window_date, order_id)
 ),
