@@ -62,7 +62,10 @@ def build_definitions(
         resources={
             "orders_api": orders_api
             or orders_api_from_env(timezone=sync.timezone, items_mode=sync.items_mode),
-            "duckdb": DuckDBResource(database=sync.duckdb_path),
+            "duckdb": DuckDBResource(
+                database=sync.duckdb_path,
+                connection_config={"memory_limit": sync.duckdb_memory_limit},
+            ),
         },
     )
 

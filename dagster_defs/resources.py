@@ -16,6 +16,7 @@ from orders_connector.errors import ConfigurationError, WarehouseBusyError
 from orders_connector.settings import (
     API_ENV_VARS,
     DEFAULT_DUCKDB_PATH,
+    DEFAULT_MEMORY_LIMIT,
     DEFAULT_TIMEZONE,
     ApiSettings,
     AuthScheme,
@@ -112,8 +113,13 @@ def duckdb_path_from_env() -> str:
 
 @contextmanager
 def open_warehouse(duckdb_resource: DuckDBResource, timezone: str) -> Iterator[Warehouse]:
-    """The warehouse on the resource's file, schema ensured; a held lock becomes a clear error."""
+    """The warehouse on the resource's file, schema ensured; a held lock becomes a clear error.
+
+    The resource's `connection_config` memory_limit is kept (the warehouse would otherwise set its
+    default over it); without one, the warehouse's default applies.
+    """
     path = duckdb_resource.database
+    memory_limit = str(duckdb_resource.connection_config.get("memory_limit", DEFAULT_MEMORY_LIMIT))
     if path not in (":memory:",) and not path.startswith("md:"):
         parent = os.path.dirname(os.path.abspath(path))
         os.makedirs(parent, exist_ok=True)
@@ -122,7 +128,9 @@ def open_warehouse(duckdb_resource: DuckDBResource, timezone: str) -> Iterator[W
             # dagster-duckdb closes the connection only when the block succeeds; a failed step
             # would otherwise keep the file open in this process.
             try:
-                warehouse = Warehouse.from_connection(conn, timezone=timezone)
+                warehouse = Warehouse.from_connection(
+                    conn, timezone=timezone, memory_limit=memory_limit
+                )
                 warehouse.ensure_schema()
                 yield warehouse
             finally:

@@ -133,8 +133,18 @@ def refresh_through_dagster(
     return finish(outcome)
 
 
+def read_warehouse(sync: SyncSettings) -> Warehouse:
+    """The warehouse opened read-only for a command's report after its run."""
+    return Warehouse(
+        sync.duckdb_path,
+        timezone=sync.timezone,
+        read_only=True,
+        memory_limit=sync.duckdb_memory_limit,
+    )
+
+
 def print_refresh(sync: SyncSettings, outcome: RunOutcome) -> None:
-    with Warehouse(sync.duckdb_path, timezone=sync.timezone, read_only=True) as warehouse:
+    with read_warehouse(sync) as warehouse:
         windows = warehouse.fetch("report_refreshed_windows", {"since": outcome.started_at})
         changes = warehouse.fetch("report_status_changes", {"since": outcome.started_at})
     refreshed = {
@@ -154,7 +164,7 @@ def print_refresh(sync: SyncSettings, outcome: RunOutcome) -> None:
 def print_windows(sync: SyncSettings, start: dt.date, end: dt.date) -> None:
     if not os.path.exists(sync.duckdb_path):
         return
-    with Warehouse(sync.duckdb_path, timezone=sync.timezone, read_only=True) as warehouse:
+    with read_warehouse(sync) as warehouse:
         rows = warehouse.fetch("summary_windows", {"start": start, "end": end})
     header = (
         f"{'window':<12}{'orders':>8}{'items':>8}{'api total':>11}{'issues':>8}{'requests':>10}"
@@ -198,7 +208,7 @@ def demo(*, days: int, orders: int, db: str | None) -> int:
 
 
 def print_landed(sync: SyncSettings) -> None:
-    with Warehouse(sync.duckdb_path, timezone=sync.timezone, read_only=True) as warehouse:
+    with read_warehouse(sync) as warehouse:
         [(orders, items, products, issues, history)] = warehouse.fetch("summary_totals")
         statuses = warehouse.fetch("summary_statuses")
     print(

@@ -8,10 +8,9 @@ from typing import Any
 
 from dagster_defs.assets.writeback import WRITEBACK_ASSET, WRITEBACK_JOB
 from dagster_defs.definitions import build_definitions
-from dagster_defs.runner import QUIET_LOGGERS, failure_reason, instance
+from dagster_defs.runner import QUIET_LOGGERS, failure_reason, instance, read_warehouse
 from orders_connector.settings import ApiSettings, SyncSettings
 from orders_connector.transitions import TransitionPolicy
-from orders_connector.warehouse import Warehouse
 from orders_connector.writeback import run_rows
 from orders_connector.writeback_audit import AuditRow, outcome_counts, plan_text
 
@@ -61,7 +60,7 @@ def run_writeback_job(
     rows: list[AuditRow] = []
     # A run that failed before it opened the file leaves nothing to read.
     if os.path.exists(sync.duckdb_path):
-        with Warehouse(sync.duckdb_path, timezone=sync.timezone, read_only=True) as warehouse:
+        with read_warehouse(sync) as warehouse:
             if warehouse.fetch("writeback_log_exists"):
                 rows = run_rows(warehouse, result.run_id)
     return WritebackRunOutcome(

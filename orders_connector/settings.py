@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -35,6 +36,24 @@ WindowEnd = Literal["unknown", "inclusive", "exclusive"]
 DEFAULT_TIMEZONE = "Asia/Taipei"
 DEFAULT_START_DATE = dt.date(2025, 1, 1)
 DEFAULT_DUCKDB_PATH = "data/orders.duckdb"
+# DuckDB's own default is 80% of RAM: its buffer pool then grows with the data it has touched,
+# and a year's backfill ends at gigabytes. Capped, it evicts and spills to disk instead, and a
+# backfill's peak memory stays the same whatever its size (benchmarks/backfill_memory.py).
+DEFAULT_MEMORY_LIMIT = "256MB"
+# At 32MB DuckDB fails a landing already (out of memory allocating a 32 MiB block); 64MB lands
+# and normalizes 100k orders (benchmarks/normalize.py --memory-limit 64MB, slower).
+MIN_MEMORY_LIMIT_BYTES = 64 * 10**6
+_MEMORY_LIMIT = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B)\s*", re.IGNORECASE)
+
+
+def memory_limit_bytes(text: str) -> int:
+    """Bytes of a DuckDB memory size such as '256MB' or '1GiB' (KB/MB/GB/TB count in 1000s)."""
+    match = _MEMORY_LIMIT.fullmatch(text)
+    if match is None:
+        raise ValueError(f"{text!r} is not a memory size such as 256MB, 1GB or 512MiB")
+    number, unit = float(match[1]), match[2].upper()
+    base = 1024 if unit[1] == "I" else 1000
+    return int(number * base ** ("KMGT".index(unit[0]) + 1))
 
 
 def is_loopback_host(host: str) -> bool:
@@ -182,6 +201,10 @@ class SyncSettings(BaseModel):
     start_date: dt.date = Field(DEFAULT_START_DATE, description="First day window (partition)")
     timezone: str = Field(DEFAULT_TIMEZONE, description="The API's local timezone (IANA name)")
     duckdb_path: str = Field(DEFAULT_DUCKDB_PATH, description="DuckDB file (or md: path)")
+    duckdb_memory_limit: str = Field(
+        DEFAULT_MEMORY_LIMIT,
+        description="DuckDB's memory_limit: its cache, spilling to disk beyond it",
+    )
     items_mode: ItemsMode = Field("auto", description="'embedded', 'endpoint' or 'auto'")
     lookback_days: int = Field(7, ge=1, le=366, description="Windows re-synced every day")
     refresh_budget: int = Field(
@@ -196,6 +219,15 @@ class SyncSettings(BaseModel):
     def _known_timezone(cls, value: str) -> str:
         zone(value)
         return value
+
+    @field_validator("duckdb_memory_limit")
+    @classmethod
+    def _usable_memory_limit(cls, value: str) -> str:
+        if memory_limit_bytes(value) < MIN_MEMORY_LIMIT_BYTES:
+            raise ValueError(
+                f"{value!r} is too little for DuckDB to normalize a day; use 64MB or more"
+            )
+        return value.strip()
 
     @model_validator(mode="after")
     def _start_not_in_future(self) -> SyncSettings:
@@ -222,6 +254,7 @@ SYNC_ENV_VARS: dict[str, str] = {
     "start_date": "ORDERS_START_DATE",
     "timezone": "ORDERS_API_TIMEZONE",
     "duckdb_path": "ORDERS_DUCKDB_PATH",
+    "duckdb_memory_limit": "ORDERS_DUCKDB_MEMORY_LIMIT",
     "items_mode": "ORDERS_ITEMS_MODE",
     "lookback_days": "ORDERS_LOOKBACK_DAYS",
     "refresh_budget": "ORDERS_REFRESH_BUDGET",

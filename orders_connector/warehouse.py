@@ -24,7 +24,7 @@ import duckdb
 from orders_connector import jsoncodec
 from orders_connector.enums import STATUS_ENUMS
 from orders_connector.errors import WarehouseBusyError
-from orders_connector.settings import DEFAULT_TIMEZONE, zone
+from orders_connector.settings import DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEZONE, zone
 from orders_connector.sqlfiles import load_sql
 
 # Keys a sync may report for its window; they become the sync_windows columns of the same name.
@@ -59,10 +59,6 @@ _log = logging.getLogger("orders_connector.warehouse")
 _MAX_BIGINT: Final = 2**63 - 1
 _LOCK_MARKERS: Final = ("could not set lock", "conflicting lock")
 _PROBLEM_VALUE_CHARS: Final = 80
-# DuckDB's own default is 80% of RAM: its buffer pool then grows with the data it has touched,
-# and a year's backfill ends at gigabytes. Capped, it evicts and spills to disk instead, and a
-# backfill's peak memory stays the same whatever its size.
-DEFAULT_MEMORY_LIMIT: Final = "256MB"
 
 
 @dataclass(frozen=True)
