@@ -8,6 +8,7 @@ speed (the 1M run is bound by the sandbox generating orders, ~0.5 ms each, on fi
 
     .venv/bin/python benchmarks/backfill_memory.py                       # 10k, 100k, 1M
     .venv/bin/python benchmarks/backfill_memory.py --orders 10000 100000
+    .venv/bin/python benchmarks/backfill_memory.py --memory-limit 128MB
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from pathlib import Path
 
 from sandbox_process import TOKEN, SandboxProcess
 
+from orders_connector.settings import DEFAULT_MEMORY_LIMIT
+
 START = dt.date(2024, 10, 1)
 DAYS = 365
 TARGET_MIB = 500
@@ -34,7 +37,7 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def child(base_url: str, db: Path) -> None:
+def child(base_url: str, db: Path, memory_limit: str) -> None:
     """The backfill itself; prints one JSON line with what it measured."""
     from orders_connector.settings import ApiSettings
     from orders_connector.sync import land_windows, normalize
@@ -45,7 +48,7 @@ def child(base_url: str, db: Path) -> None:
     windows = split_days(START, START + dt.timedelta(days=DAYS - 1))
     baseline = peak_rss_mib()
     started = time.perf_counter()
-    with Warehouse(db) as warehouse:
+    with Warehouse(db, memory_limit=memory_limit) as warehouse:
         report = land_windows(settings, warehouse, windows)
         landed = time.perf_counter()
         after_landing = peak_rss_mib()
@@ -75,7 +78,7 @@ def child(base_url: str, db: Path) -> None:
     )
 
 
-def run(orders: int) -> dict[str, float]:
+def run(orders: int, memory_limit: str) -> dict[str, float]:
     end = START + dt.timedelta(days=DAYS - 1)
     with (
         SandboxProcess(orders=orders, start=START, end=end) as sandbox,
@@ -88,6 +91,8 @@ def run(orders: int) -> dict[str, float]:
                 "--child",
                 sandbox.base_url,
                 str(Path(tmp) / "backfill.duckdb"),
+                "--memory-limit",
+                memory_limit,
             ],
             capture_output=True,
             text=True,
@@ -103,20 +108,28 @@ def run(orders: int) -> dict[str, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument(
+        "--memory-limit",
+        default=DEFAULT_MEMORY_LIMIT,
+        help=f"DuckDB memory_limit, as ORDERS_DUCKDB_MEMORY_LIMIT (default {DEFAULT_MEMORY_LIMIT})",
+    )
     parser.add_argument("--child", nargs=2, metavar=("BASE_URL", "DB"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child[0], Path(args.child[1]))
+        child(args.child[0], Path(args.child[1]), args.memory_limit)
         return 0
     print(f"load average at start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
-    print(f"one-year backfill ({START} + {DAYS} days), target: peak RSS < {TARGET_MIB} MB, flat")
+    print(
+        f"one-year backfill ({START} + {DAYS} days), DuckDB memory_limit {args.memory_limit}, "
+        f"target: peak RSS < {TARGET_MIB} MB, flat"
+    )
     print(
         "| orders | items | requests | land s | normalize s | RSS after start MiB "
         "| after landing MiB | of which DuckDB's buffers | peak MiB | target |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for orders in args.orders:
-        m = run(orders)
+        m = run(orders, args.memory_limit)
         ok = "met" if m["peak_mib"] < TARGET_MIB else "MISSED"
         print(
             f"| {int(m['orders']):,} | {int(m['items']):,} | {int(m['requests']):,} "
