@@ -224,9 +224,7 @@ class SyncSettings(BaseModel):
     @classmethod
     def _usable_memory_limit(cls, value: str) -> str:
         if memory_limit_bytes(value) < MIN_MEMORY_LIMIT_BYTES:
-            raise ValueError(
-                f"{value!r} is too little for DuckDB to normalize a day; use 64MB or more"
-            )
+            raise ValueError(f"{value!r} is too little: DuckDB needs 64MB or more to land a window")
         return value.strip()
 
     @model_validator(mode="after")
