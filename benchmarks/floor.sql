@@ -1,6 +1,6 @@
 -- The least any DuckDB path from raw JSON to the orders and items tables can do: each payload
--- parsed once by stage_raw.sql's nz_payload (its macros are run first), cast without any of
--- its checks, and written into two tables with no key, no upsert, no issues, no history and no
+-- parsed once by the connector's nz_payload (sql/parse_rules.sql, run first), cast without any
+-- of its checks, and written into two tables with no key, no upsert, no issues, no history and no
 -- products. Run by benchmarks/normalize.py to show what bounds raw JSON -> tables on this
 -- machine; nothing in the connector runs it.
 SET preserve_insertion_order = false;

@@ -34,8 +34,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from orders_connector.enums import FINANCIAL_STATUSES, FULFILLMENT_STATUSES, RETURN_STATUSES
-from orders_connector.sqlfiles import load_sql
-from orders_connector.warehouse import DEFAULT_MEMORY_LIMIT, NormalizeResult, Warehouse
+from orders_connector.settings import DEFAULT_MEMORY_LIMIT
+from orders_connector.warehouse import NormalizeResult, Warehouse
 
 T = TypeVar("T")
 FIRST_DAY = dt.date(2025, 1, 1)
@@ -185,61 +185,54 @@ class Stopwatch:
         )
 
 
-def timed_normalizes(
-    path: Path,
-    landed_copy: Path,
-    days: list[dt.date],
-    memory_limit: str | None,
-    repeat: int,
-    unstaged: bool,
-) -> list[tuple[Stopwatch, NormalizeResult]]:
-    """Normalize every day `repeat` times, each on a fresh copy of the landed file, sorted by wall.
+Phase = Callable[[Warehouse, Stopwatch], NormalizeResult]
+FLOOR_SQL = Path(__file__).with_name("floor.sql")
 
-    `unstaged` empties the staging tables first (outside the clock), so the normalize parses
-    every raw payload itself: the whole of raw JSON -> tables.
-    """
+
+def timed_runs(
+    path: Path, landed_copy: Path, memory_limit: str | None, repeat: int, phase: Phase
+) -> list[tuple[Stopwatch, NormalizeResult]]:
+    """Run `phase` `repeat` times, each on a fresh copy of the landed file in a warehouse opened
+    afresh (as the Dagster step opens it), sorted by wall; each pays for its checkpoint."""
     runs = []
     for _ in range(repeat):
         shutil.copyfile(landed_copy, path)
-        if unstaged:
-            with Warehouse(path, memory_limit=memory_limit) as warehouse:
-                # As in tests/test_normalize.py: raw rows landed by a version before staging.
-                warehouse.connection.execute("DELETE FROM staging.items")
-                warehouse.connection.execute("DELETE FROM staging.orders")
-                warehouse.execute("checkpoint")
         watch = Stopwatch()
         with Warehouse(path, memory_limit=memory_limit) as warehouse:
-            result = watch.run(lambda: warehouse.normalize_windows(days))
+            result = phase(warehouse, watch)
             watch.run(lambda: warehouse.execute("checkpoint"))
         runs.append((watch, result))
     return sorted(runs, key=lambda run: run[0].wall)
 
 
-FLOOR_SQL = Path(__file__).with_name("floor.sql")
+def normalize_staged(
+    days: list[dt.date], warehouse: Warehouse, watch: Stopwatch
+) -> NormalizeResult:
+    """The normalize a sync's Dagster step runs: from rows staged at landing."""
+    return watch.run(lambda: warehouse.normalize_windows(days))
 
 
-def timed_floors(
-    path: Path, landed_copy: Path, memory_limit: str | None, repeat: int
-) -> list[tuple[Stopwatch, NormalizeResult]]:
-    """Run `floor.sql` `repeat` times on fresh copies of the landed file, sorted by wall: the
-    least raw JSON -> tables can cost here (one parse, casts, two plain tables, nothing checked).
-    """
-    runs = []
-    for _ in range(repeat):
-        shutil.copyfile(landed_copy, path)
-        watch = Stopwatch()
-        with Warehouse(path, memory_limit=memory_limit) as warehouse:
-            con = warehouse.connection
-            # stage_raw.sql's macros, for the parse it runs (nz_payload): the same schema.
-            for statement in con.extract_statements(load_sql("stage_raw")):
-                if "TEMP MACRO" in statement.query:
-                    con.execute(statement)
-            for statement in con.extract_statements(FLOOR_SQL.read_text()):
-                last = watch.run(partial(con.execute, statement))
-            orders, items = last.fetchall()[0]  # floor.sql ends by counting what it wrote
-            watch.run(lambda: warehouse.execute("checkpoint"))
-        runs.append((watch, replace(NormalizeResult.empty(), orders=orders, items=items)))
-    return sorted(runs, key=lambda run: run[0].wall)
+def normalize_unstaged(
+    days: list[dt.date], warehouse: Warehouse, watch: Stopwatch
+) -> NormalizeResult:
+    """Raw JSON -> tables with the parse counted: staging emptied first (off the clock), as in a
+    warehouse landed by a version before staging, so the normalize parses every raw payload."""
+    # As in tests/test_normalize.py.
+    warehouse.connection.execute("DELETE FROM staging.items")
+    warehouse.connection.execute("DELETE FROM staging.orders")
+    warehouse.execute("checkpoint")
+    return normalize_staged(days, warehouse, watch)
+
+
+def floor(warehouse: Warehouse, watch: Stopwatch) -> NormalizeResult:
+    """`floor.sql`: the least raw JSON -> tables can cost here (one parse, casts, two plain
+    tables, nothing checked), with the connector's own parse (`sql/parse_rules.sql`)."""
+    warehouse.execute("parse_rules")
+    con = warehouse.connection
+    for statement in con.extract_statements(FLOOR_SQL.read_text()):
+        last = watch.run(partial(con.execute, statement))
+    orders, items = last.fetchall()[0]  # floor.sql ends by counting what it wrote
+    return replace(NormalizeResult.empty(), orders=orders, items=items)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -286,11 +279,10 @@ def main(argv: list[str] | None = None) -> int:
         # repeat normalizes a fresh copy of the landed file: this machine's speed varies.
         landed_copy = Path(tmp) / "landed.duckdb"
         shutil.copyfile(path, landed_copy)
-        staged_runs = timed_normalizes(path, landed_copy, days, memory_limit, args.repeat, False)
-        # Raw JSON -> tables with the parse counted: the same normalize over raw rows that have
-        # no staged rows (as a warehouse landed by an older version), so it parses them all.
-        cold_runs = timed_normalizes(path, landed_copy, days, memory_limit, args.repeat, True)
-        floor_runs = timed_floors(path, landed_copy, memory_limit, args.repeat)
+        timed = partial(timed_runs, path, landed_copy, memory_limit, args.repeat)
+        staged_runs = timed(partial(normalize_staged, days))
+        cold_runs = timed(partial(normalize_unstaged, days))
+        floor_runs = timed(floor)
         result = staged_runs[-1][1]
         with Warehouse(path, memory_limit=memory_limit) as warehouse:
             again = renormalizing.run(lambda: warehouse.normalize_windows(days))

@@ -44,6 +44,7 @@ STAT_KEYS: Final[tuple[str, ...]] = (
 )
 
 NORMALIZE_STEPS: Final[tuple[str, ...]] = (
+    "parse_rules",
     "normalize_affected",
     "stage_raw",
     "normalize_pick",
@@ -286,6 +287,7 @@ class Warehouse:
         """
         try:
             with self._unordered_bulk(), self.transaction():
+                self._run("parse_rules", {})
                 self._run("stage_landed", {"window_dates": list(days)})
                 self._run("stage_raw", {})
         except duckdb.Error as exc:
